@@ -1,0 +1,46 @@
+"""The registry: the housing stock, its equipment and its maintenance history.
+
+Start with :func:`open_registry` (SQLite or PostgreSQL, migrated on open), then read the stock
+with :func:`assets_frame` and :func:`work_orders_frame`. Mapped classes are in
+``asset_model.models``. This package imports nothing else of the product's.
+"""
+
+from asset_model.db import open_registry, schema_revision, transaction, upgrade
+from asset_model.errors import ImportValidationError, PatrimoineError, RegistryError, RowProblem
+from asset_model.queries import (
+    assets_frame,
+    buildings_frame,
+    dwellings_frame,
+    risk_scores_frame,
+    work_orders_frame,
+)
+from asset_model.types import (
+    AssetCategory,
+    AssetStatus,
+    InterventionAction,
+    Serves,
+    SpaceUsage,
+    WorkOrderKind,
+)
+
+__all__ = [
+    "AssetCategory",
+    "AssetStatus",
+    "ImportValidationError",
+    "InterventionAction",
+    "PatrimoineError",
+    "RegistryError",
+    "RowProblem",
+    "Serves",
+    "SpaceUsage",
+    "WorkOrderKind",
+    "assets_frame",
+    "buildings_frame",
+    "dwellings_frame",
+    "open_registry",
+    "risk_scores_frame",
+    "schema_revision",
+    "transaction",
+    "upgrade",
+    "work_orders_frame",
+]

@@ -1,0 +1,1 @@
+"""The simulated world (sample stock generator and maintenance-history simulator)."""
