@@ -1,4 +1,4 @@
-"""Settings, resolved once at the edge: CLI options, then ``PATRIMOINE_*`` variables, then defaults."""
+"""Settings, resolved once at the edge: CLI options, then ``PATRIMOINE_*`` variables, defaults."""
 
 from __future__ import annotations
 

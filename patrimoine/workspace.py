@@ -65,7 +65,7 @@ class Workspace:
 
 
 def open_workspace(settings: Settings | Path | str | None = None) -> Workspace:
-    """Open (creating it if needed) the workspace and its registry, migrated to the current schema."""
+    """Open (creating if needed) the workspace and its registry, migrated to the latest schema."""
     if not isinstance(settings, Settings):
         settings = resolve_settings(workspace=settings)
     settings.workspace.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ class ModelRun(Base):
 
 
 class RiskScore(Base):
-    """Failure probability within the horizon, remaining life and top drivers, per asset and date."""
+    """Failure probability within the horizon, remaining life and drivers, per asset and date."""
 
     __tablename__ = "risk_score"
     __table_args__ = (UniqueConstraint("model_run_id", "asset_id", "as_of"),)
