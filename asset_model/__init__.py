@@ -7,12 +7,30 @@ with :func:`assets_frame` and :func:`work_orders_frame`. Mapped classes are in
 
 from asset_model.db import open_registry, schema_revision, transaction, upgrade
 from asset_model.errors import ImportValidationError, PatrimoineError, RegistryError, RowProblem
+from asset_model.export import EXPORT_ASSET_COLUMNS, assets_export_frame, export_assets_csv
+from asset_model.imports import (
+    AttachSummary,
+    ImportFileError,
+    ImportSummary,
+    attach_pending,
+    import_asset_attributes,
+    import_readings,
+    import_work_orders,
+    parse_column_map,
+)
 from asset_model.queries import (
     assets_frame,
     buildings_frame,
     dwellings_frame,
     risk_scores_frame,
     work_orders_frame,
+)
+from asset_model.readings_store import (
+    aggregation_of,
+    bucket_of,
+    read_readings,
+    readings_channels,
+    write_daily,
 )
 from asset_model.types import (
     AssetCategory,
@@ -43,4 +61,21 @@ __all__ = [
     "transaction",
     "upgrade",
     "work_orders_frame",
+    # imports and the readings store (foundation)
+    "AttachSummary",
+    "ImportFileError",
+    "ImportSummary",
+    "aggregation_of",
+    "attach_pending",
+    "bucket_of",
+    "import_asset_attributes",
+    "import_readings",
+    "import_work_orders",
+    "parse_column_map",
+    "read_readings",
+    "readings_channels",
+    "write_daily",
+    "EXPORT_ASSET_COLUMNS",
+    "assets_export_frame",
+    "export_assets_csv",
 ]

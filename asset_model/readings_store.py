@@ -1,0 +1,334 @@
+"""The readings store: daily meter and sensor values as a partitioned Parquet dataset.
+
+Readings never go into SQL. One dataset per workspace (``<workspace>/readings/``), hive folders
+``bucket=NN`` where ``NN`` is a stable hash of ``asset_ref`` modulo 64, so every reading of one
+asset lives in one bucket and one Dask partition holds whole assets. Columns: ``asset_ref``
+(string), ``channel`` (string), ``day`` (timestamp[ms], midnight, naive local date), ``value``
+(float64) and ``n`` (int32, how many raw readings were aggregated into that day).
+
+Each writer (an import file, a simulation run) is identified by a ``file_key``; its rows go to
+``bucket=NN/part-<seq>-<file_key>.parquet``. Writing the same ``file_key`` again replaces its
+files (idempotent). When two writers hold the same (asset_ref, channel, day), reads keep the one
+written last (the highest ``seq``).
+
+Examples
+--------
+>>> import pandas as pd, tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> daily = pd.DataFrame({"asset_ref": ["B1"], "channel": ["energy_kwh"],
+...                       "day": pd.to_datetime(["2024-01-01"]), "value": [12.5], "n": [24]})
+>>> write_daily(d, daily, file_key="demo")
+1
+>>> read_readings(d, channels=["energy_kwh"]).compute()["value"].tolist()
+[12.5]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from asset_model.errors import PatrimoineError
+
+N_BUCKETS = 64
+COLUMNS = ["asset_ref", "channel", "day", "value", "n"]
+SCHEMA = pa.schema(
+    [
+        ("asset_ref", pa.string()),
+        ("channel", pa.string()),
+        ("day", pa.timestamp("ms")),
+        ("value", pa.float64()),
+        ("n", pa.int32()),
+    ]
+)
+
+#: Channels whose daily value is the SUM of the raw readings (counters and energies); every
+#: other channel (temperatures, ``*_c``, COP, pressures …) is AVERAGED over the day.
+SUM_CHANNELS = frozenset(
+    {"energy_kwh", "runtime_h", "cycles", "fault_count", "trips", "door_reopens"}
+)
+#: Name endings that also mean "sum" for channels not listed above (``gas_kwh``, ``starts_count``).
+SUM_SUFFIXES = ("_kwh", "_count", "_m3")
+
+_PART = re.compile(r"^part-(\d{20})-(.+)\.parquet$")
+_KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
+
+
+class ReadingsStoreError(PatrimoineError):
+    """The readings dataset cannot be written or read as asked."""
+
+
+def aggregation_of(channel: str) -> str:
+    """``"sum"`` or ``"mean"``: how raw readings of ``channel`` become one daily value.
+
+    >>> aggregation_of("energy_kwh"), aggregation_of("supply_temp_c"), aggregation_of("cop")
+    ('sum', 'mean', 'mean')
+    """
+    name = channel.strip().lower()
+    if name in SUM_CHANNELS or name.endswith(SUM_SUFFIXES):
+        return "sum"
+    return "mean"
+
+
+def bucket_of(asset_ref: str) -> int:
+    """The stable bucket (0..63) of an ``asset_ref``: CRC-32 of its UTF-8 bytes modulo 64.
+
+    >>> bucket_of("2O2Fr$t4X7Zf8NOew3FLOH")
+    36
+    """
+    return zlib.crc32(asset_ref.encode("utf-8")) % N_BUCKETS
+
+
+def buckets_of(refs: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Vectorised :func:`bucket_of`: hashes each distinct ref once, then maps back (int16)."""
+    if isinstance(refs, pa.ChunkedArray):
+        refs = refs.combine_chunks()
+    encoded = pc.dictionary_encode(refs)
+    uniques = encoded.dictionary.to_pylist()
+    table = np.fromiter((bucket_of(r) for r in uniques), dtype=np.int16, count=len(uniques))
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    return table[indices]
+
+
+def _check_key(file_key: str) -> None:
+    if not file_key or not _KEY.match(file_key):
+        raise ReadingsStoreError(
+            f"file_key {file_key!r} must be non-empty letters, digits, '_', '-', '.' or '='"
+        )
+
+
+def existing_parts(dataset_dir: Path, file_key: str) -> list[Path]:
+    if not dataset_dir.is_dir():
+        return []
+    return sorted(dataset_dir.glob(f"bucket=*/part-*-{file_key}.parquet"))
+
+
+def seq_for(dataset_dir: Path, file_key: str) -> str:
+    """Keep the sequence of an earlier write of this key (re-import changes nothing), else now."""
+    for path in existing_parts(dataset_dir, file_key):
+        m = _PART.match(path.name)
+        if m and m.group(2) == file_key:
+            return m.group(1)
+    return f"{time.time_ns():020d}"
+
+
+def to_daily_table(daily: pd.DataFrame | pa.Table) -> pa.Table:
+    """Check and cast a daily frame to the dataset schema (``n`` defaults to 1)."""
+    table = (
+        daily if isinstance(daily, pa.Table) else pa.Table.from_pandas(daily, preserve_index=False)
+    )
+    missing = [c for c in ("asset_ref", "channel", "day", "value") if c not in table.column_names]
+    if missing:
+        raise ReadingsStoreError(f"daily readings lack column(s) {missing}; need {COLUMNS}")
+    if "n" not in table.column_names:
+        table = table.append_column("n", pa.array(np.ones(table.num_rows, dtype=np.int32)))
+    day = table.column("day")
+    if pa.types.is_timestamp(day.type) and day.type.tz is not None:
+        day = pc.local_timestamp(day)
+    day = pc.floor_temporal(pc.cast(day, pa.timestamp("ms")), unit="day")
+    try:
+        return pa.table(
+            {
+                "asset_ref": pc.cast(table.column("asset_ref"), pa.string()),
+                "channel": pc.cast(table.column("channel"), pa.string()),
+                "day": day,
+                "value": pc.cast(table.column("value"), pa.float64()),
+                "n": pc.cast(table.column("n"), pa.int32()),
+            },
+            schema=SCHEMA,
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+        raise ReadingsStoreError(f"daily readings do not fit the dataset schema: {err}") from err
+
+
+def write_buckets(dataset_dir: Path, table: pa.Table, *, file_key: str, seq: str) -> int:
+    """Write ``table`` (dataset schema) split by bucket, one part file per bucket for the key."""
+    if table.num_rows == 0:
+        return 0
+    buckets = buckets_of(table.column("asset_ref"))
+    order = np.argsort(buckets, kind="stable")
+    table = table.take(pa.array(order))
+    sorted_buckets = buckets[order]
+    present = np.unique(sorted_buckets)
+    starts = np.searchsorted(sorted_buckets, present, side="left")
+    ends = np.searchsorted(sorted_buckets, present, side="right")
+    for bucket, start, end in zip(present, starts, ends, strict=True):
+        part = table.slice(int(start), int(end - start))
+        part = part.sort_by(
+            [("asset_ref", "ascending"), ("channel", "ascending"), ("day", "ascending")]
+        )
+        write_bucket_part(dataset_dir, int(bucket), part, file_key=file_key, seq=seq)
+    return table.num_rows
+
+
+def write_bucket_part(
+    dataset_dir: Path, bucket: int, part: pa.Table, *, file_key: str, seq: str
+) -> None:
+    """Atomically write one bucket's part file (temporary name, then rename)."""
+    folder = dataset_dir / f"bucket={bucket:02d}"
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"part-{seq}-{file_key}.parquet"
+    tmp = folder / f".{final.name}.tmp"
+    pq.write_table(part, tmp, compression="zstd")
+    os.replace(tmp, final)
+
+
+def remove_parts(dataset_dir: Path, file_key: str, *, keep_seq: str | None = None) -> None:
+    """Delete the part files of ``file_key`` (all, or those not of ``keep_seq``)."""
+    for path in existing_parts(dataset_dir, file_key):
+        m = _PART.match(path.name)
+        if m and m.group(2) == file_key and m.group(1) != keep_seq:
+            path.unlink()
+
+
+def write_daily(dataset_dir: Path, daily: pd.DataFrame, *, file_key: str) -> int:
+    """Write daily readings (``asset_ref, channel, day, value[, n]``) under ``file_key``.
+
+    Writing the same ``file_key`` again replaces what it wrote before. Returns the rows written.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> df = pd.DataFrame({"asset_ref": ["A", "B"], "channel": ["cycles"] * 2,
+    ...                    "day": pd.to_datetime(["2024-01-01"] * 2), "value": [3.0, 4.0]})
+    >>> write_daily(d, df, file_key="sim"), write_daily(d, df, file_key="sim")
+    (2, 2)
+    """
+    _check_key(file_key)
+    dataset_dir = Path(dataset_dir)
+    table = to_daily_table(daily)
+    seq = seq_for(dataset_dir, file_key)
+    # drop this key's previous files first: the new content may fall in other buckets
+    remove_parts(dataset_dir, file_key)
+    return write_buckets(dataset_dir, table, file_key=file_key, seq=seq)
+
+
+def _bucket_dirs(dataset_dir: Path) -> list[Path]:
+    if not dataset_dir.is_dir():
+        return []
+    return sorted(p for p in dataset_dir.glob("bucket=*") if p.is_dir())
+
+
+def _day_scalar(value: Any) -> pa.Scalar:
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return pa.scalar(ts.to_pydatetime(), pa.timestamp("ms"))
+
+
+def _filter_expr(
+    channels: list[str] | None,
+    start: Any,
+    end: Any,
+    asset_refs: list[str] | None,
+) -> ds.Expression | None:
+    expr: ds.Expression | None = None
+
+    def _and(e: ds.Expression) -> None:
+        nonlocal expr
+        expr = e if expr is None else expr & e
+
+    if channels is not None:
+        _and(ds.field("channel").isin(list(channels)))
+    if asset_refs is not None:
+        _and(ds.field("asset_ref").isin(list(asset_refs)))
+    if start is not None:
+        _and(ds.field("day") >= _day_scalar(start))
+    if end is not None:
+        _and(ds.field("day") <= _day_scalar(end))
+    return expr
+
+
+def _read_bucket(
+    folder: Path,
+    columns: list[str],
+    expr: ds.Expression | None,
+) -> pd.DataFrame:
+    """One bucket as pandas: every part file, later writes winning on (asset_ref, channel, day)."""
+    files = sorted(str(p) for p in folder.glob("part-*.parquet"))
+    keys = ["asset_ref", "channel", "day"]
+    wanted = list(dict.fromkeys(keys + columns)) if len(files) > 1 else columns
+    if not files:
+        return _empty(columns)
+    dataset = ds.dataset(files, schema=SCHEMA, format="parquet")
+    table = dataset.to_table(columns=wanted, filter=expr)
+    frame = table.to_pandas(date_as_object=False)
+    if len(files) > 1 and len(frame):
+        frame = frame.drop_duplicates(keys, keep="last")[columns]
+    return frame.reset_index(drop=True)
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return SCHEMA.empty_table().select(columns).to_pandas(date_as_object=False)
+
+
+def read_readings(
+    dataset_dir: Path,
+    *,
+    channels: list[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+    asset_refs: list[str] | None = None,
+    columns: list[str] | None = None,
+) -> Any:
+    """The daily readings as a lazy ``dask.dataframe.DataFrame``, one partition per bucket.
+
+    Filters (``channels``, ``asset_refs``, ``start``/``end`` inclusive on ``day``) and the column
+    selection are pushed down to pyarrow. Each partition holds whole assets. An empty or missing
+    dataset gives an empty frame with the dataset's columns.
+
+    >>> import tempfile, pathlib
+    >>> read_readings(pathlib.Path(tempfile.mkdtemp())).compute().columns.tolist()
+    ['asset_ref', 'channel', 'day', 'value', 'n']
+    """
+    import dask.dataframe as dd
+
+    dataset_dir = Path(dataset_dir)
+    columns = list(columns) if columns is not None else list(COLUMNS)
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise ReadingsStoreError(f"unknown readings column(s) {unknown}; columns are {COLUMNS}")
+    folders = _bucket_dirs(dataset_dir)
+    if asset_refs is not None:
+        wanted = {f"bucket={bucket_of(r):02d}" for r in asset_refs}
+        folders = [f for f in folders if f.name in wanted]
+    meta = _empty(columns)
+    if not folders:
+        return dd.from_pandas(meta, npartitions=1)
+    expr = _filter_expr(channels, start, end, asset_refs)
+    return dd.from_map(
+        _read_bucket,
+        folders,
+        columns=columns,
+        expr=expr,
+        meta=meta,
+        enforce_metadata=False,
+        label="read-readings",
+    )
+
+
+def readings_channels(dataset_dir: Path) -> list[str]:
+    """The distinct channel names present in the dataset, sorted."""
+    files = sorted(str(p) for p in Path(dataset_dir).glob("bucket=*/part-*.parquet"))
+    if not files:
+        return []
+    found: set[str] = set()
+    for batch in ds.dataset(files, schema=SCHEMA, format="parquet").to_batches(columns=["channel"]):
+        found.update(pc.unique(batch.column(0)).to_pylist())
+    return sorted(c for c in found if c is not None)
+
+
+def iter_part_files(dataset_dir: Path) -> Iterable[Path]:
+    """Every part file of the dataset (for tests and maintenance tools)."""
+    return sorted(Path(dataset_dir).glob("bucket=*/part-*.parquet"))

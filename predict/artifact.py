@@ -1,0 +1,194 @@
+"""The model artifact: a folder a scorer can trust (DESIGN §5).
+
+```
+<models>/<timestamp>/
+  model.txt          LightGBM text model (the local booster, best iteration only)
+  features.json      ordered [{name, dtype, categories?}], checked against the frame at scoring
+  calibration.json   Platt scaling fitted on the validation period: p = σ(a·logit(raw) + b)
+  metadata.json      horizon, training window, split dates, channels, data sha256, versions
+  metrics.json       held-out metrics for the model and each baseline
+  baselines.json     Weibull age baseline and lifetime Weibulls (remaining life)
+  report.md          the evaluation report
+```
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from predict.errors import ArtifactError
+
+FILES = ("model.txt", "features.json", "calibration.json", "metadata.json", "metrics.json")
+
+
+def feature_spec(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """``[{name, dtype, categories?}]`` of ``names`` in ``frame``."""
+    spec: list[dict[str, Any]] = []
+    for n in names:
+        s = frame[n]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = [str(c) for c in s.cat.categories]
+            spec.append({"name": n, "dtype": "category", "categories": cats})
+        else:
+            spec.append({"name": n, "dtype": "float64"})
+    return spec
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """A trained, calibrated model and what it needs to score a frame safely."""
+
+    booster: lgb.Booster
+    features: list[dict[str, Any]]
+    calibration: dict[str, Any]
+    metadata: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    baselines: dict[str, Any] = field(default_factory=dict)
+    report: str = ""
+    path: Path | None = None
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.features]
+
+    def check_features(self, frame: pd.DataFrame) -> None:
+        """Raise :class:`ArtifactError` naming the first feature missing or of another kind."""
+        for f in self.features:
+            name = f["name"]
+            if name not in frame.columns:
+                raise ArtifactError(
+                    f"feature {name!r} of the model is missing from the frame: the artifact "
+                    f"was trained on another feature set (channels {self.metadata.get('channels')})"
+                )
+            is_cat = isinstance(frame[name].dtype, pd.CategoricalDtype)
+            if is_cat != (f["dtype"] == "category"):
+                raise ArtifactError(
+                    f"feature {name!r} is {frame[name].dtype} in the frame but {f['dtype']} "
+                    "in the artifact"
+                )
+
+    def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's columns, categoricals re-coded to the training levels (unknown → NaN)."""
+        self.check_features(frame)
+        data = {}
+        for f in self.features:
+            s = frame[f["name"]]
+            if f["dtype"] == "category":
+                s = pd.Categorical(s.astype("object"), categories=f["categories"])
+            else:
+                s = s.astype("float64")
+            data[f["name"]] = s
+        return pd.DataFrame(data, index=frame.index)
+
+    def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.booster.predict(self.matrix(frame)), dtype=np.float64)
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        a, b = float(self.calibration["a"]), float(self.calibration["b"])
+        return _sigmoid(a * _logit(raw) + b)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of a failure within the horizon, one per row."""
+        return self.calibrate(self.raw_probability(frame))
+
+    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped."""
+        c = self.booster.predict(self.matrix(frame), pred_contrib=True)
+        return pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
+
+
+def save_artifact(artifact: ModelArtifact, folder: Path) -> ModelArtifact:
+    """Write the artifact folder (created) and return the artifact with its ``path`` set."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    artifact.booster.save_model(str(folder / "model.txt"))
+
+    def dump(name: str, obj: Any) -> None:
+        (folder / name).write_text(json.dumps(obj, indent=2, default=str), encoding="utf-8")
+
+    dump("features.json", artifact.features)
+    dump("calibration.json", artifact.calibration)
+    dump("metadata.json", artifact.metadata)
+    dump("metrics.json", artifact.metrics)
+    dump("baselines.json", artifact.baselines)
+    (folder / "report.md").write_text(artifact.report, encoding="utf-8")
+    return ModelArtifact(**{**artifact.__dict__, "path": folder})
+
+
+def load_artifact(folder: Path | str, frame: pd.DataFrame | None = None) -> ModelArtifact:
+    """Read an artifact folder; check its parts agree (and fit ``frame`` when given).
+
+    Raises :class:`ArtifactError` naming the missing file or the first mismatching feature;
+    warns when the LightGBM version differs from the one that trained it.
+    """
+    folder = Path(folder)
+    for name in FILES:
+        if not (folder / name).is_file():
+            raise ArtifactError(f"{folder}: not a model artifact ({name} is missing)")
+    try:
+        booster = lgb.Booster(model_file=str(folder / "model.txt"))
+
+        def read(name: str, default: Any = None) -> Any:
+            p = folder / name
+            return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else default
+
+        features = read("features.json")
+        calibration = read("calibration.json")
+        metadata = read("metadata.json")
+        metrics = read("metrics.json")
+        baselines = read("baselines.json", {})
+    except (lgb.basic.LightGBMError, json.JSONDecodeError, OSError) as err:
+        raise ArtifactError(f"{folder}: unreadable model artifact: {err}") from err
+    names = [f["name"] for f in features]
+    for i, (a, b) in enumerate(zip(booster.feature_name(), names, strict=False)):
+        if a != b:
+            raise ArtifactError(
+                f"{folder}: model.txt feature {i} is {a!r} but features.json says {b!r}"
+            )
+    if len(booster.feature_name()) != len(names):
+        raise ArtifactError(
+            f"{folder}: model.txt has {len(booster.feature_name())} features, "
+            f"features.json {len(names)}"
+        )
+    trained_with = metadata.get("versions", {}).get("lightgbm")
+    if trained_with and trained_with != lgb.__version__:
+        warnings.warn(
+            f"{folder} was trained with LightGBM {trained_with}, this is {lgb.__version__}",
+            UserWarning,
+            stacklevel=2,
+        )
+    report = (
+        (folder / "report.md").read_text(encoding="utf-8")
+        if (folder / "report.md").is_file()
+        else ""
+    )
+    art = ModelArtifact(
+        booster=booster,
+        features=features,
+        calibration=calibration,
+        metadata=metadata,
+        metrics=metrics,
+        baselines=baselines,
+        report=report,
+        path=folder,
+    )
+    if frame is not None:
+        art.check_features(frame)
+    return art

@@ -1,0 +1,215 @@
+"""Wire the feature families into one frame: one row per (asset, monthly cutoff).
+
+Readings go through Dask (``map_partitions`` with explicit ``meta``) so the same code runs
+in-process, on a ``LocalCluster`` or on a remote cluster; the registry side (static, history) is
+small and runs in pandas. The result is materialised once, here, as a pandas frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from predict.errors import PredictError
+from predict.features.history import HISTORY_COLUMNS, history_features
+from predict.features.peers import BUILDING_COLUMNS, building_history, peer_features
+from predict.features.readings import (
+    channel_columns,
+    is_energy_like,
+    reading_window_features,
+    readings_meta,
+)
+from predict.features.static import CATEGORICAL_COLUMNS, STATIC_NUMERIC, static_features
+
+KEY_COLUMNS = ["asset_id", "asset_ref", "cutoff", "building_id"]
+#: Weather channels: used for degree days, never as an asset's own features.
+WEATHER_CHANNELS = ("outdoor_temp_c",)
+#: Per-channel features that also get a peer robust z.
+PEER_SUFFIXES = ("mean30", "ratio30_prev90", "trend90", "wn_ratio30")
+
+
+def monthly_cutoffs(start: Any, end: Any) -> list[pd.Timestamp]:
+    """First-of-month cutoffs from the first 1st on/after ``start`` to ``end`` (inclusive).
+
+    >>> [c.strftime("%Y-%m-%d") for c in monthly_cutoffs("2024-01-15", "2024-04-01")]
+    ['2024-02-01', '2024-03-01', '2024-04-01']
+    """
+    first = pd.Timestamp(start).normalize()
+    if first.day != 1:
+        first = (first + pd.offsets.MonthBegin(1)).normalize()
+    return list(pd.date_range(first, pd.Timestamp(end), freq="MS"))
+
+
+def feature_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
+    """The ordered model feature names for these channels (without keys)."""
+    cols = list(STATIC_NUMERIC) + list(CATEGORICAL_COLUMNS) + list(HISTORY_COLUMNS)
+    cols += list(BUILDING_COLUMNS)
+    per_channel = channel_columns(channels, weather=weather)
+    cols += per_channel
+    cols += [f"{c}__peer_z" for c in per_channel if c.split("__")[1] in PEER_SUFFIXES]
+    return cols
+
+
+def _skeleton(
+    assets: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], *, drop_uninstalled: bool = True
+) -> pd.DataFrame:
+    cut = pd.DatetimeIndex(pd.to_datetime(list(cutoffs))).astype("datetime64[ns]")
+    n = len(assets)
+    sk = assets.loc[np.repeat(np.arange(n), len(cut))].reset_index(drop=True)
+    sk["cutoff"] = np.tile(cut.to_numpy(), n)
+    if drop_uninstalled:
+        installed = pd.to_datetime(sk["installed_on"])
+        sk = sk[installed.isna() | (installed < sk["cutoff"])].reset_index(drop=True)
+    sk["asset_ref"] = sk["asset_ref"].astype("str")
+    return sk
+
+
+def _readings_part(part: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    if "asset_ref" not in part.columns and part.index.name == "asset_ref":
+        part = part.reset_index()
+    try:
+        return reading_window_features(part, **kwargs)
+    except Exception as err:  # Dask habit: name the user function that failed
+        raise PredictError(f"reading_window_features failed on a partition: {err}") from err
+
+
+def readings_features(
+    readings: Any,
+    cutoffs: Sequence[pd.Timestamp],
+    channels: Sequence[str],
+    *,
+    dju: pd.DataFrame | None = None,
+    weather_key: pd.Series | None = None,
+    client: Any = None,
+) -> pd.DataFrame:
+    """Window features of a Dask (or pandas) readings frame, computed once into pandas."""
+    kwargs = {"cutoffs": list(cutoffs), "channels": list(channels), "dju": dju}
+    kwargs["weather_key"] = weather_key
+    if readings is None:
+        return readings_meta(channels, weather=dju is not None)
+    if isinstance(readings, pd.DataFrame):
+        return _readings_part(readings, **kwargs)
+    meta = readings_meta(channels, weather=dju is not None)
+    lazy = readings.map_partitions(_readings_part, meta=meta, **kwargs)
+    result = client.compute(lazy).result() if client is not None else lazy.compute()
+    return result.reset_index(drop=True)
+
+
+def build_features(
+    assets: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    readings: Any,
+    cutoffs: Sequence[pd.Timestamp],
+    *,
+    buildings: pd.DataFrame | None = None,
+    channels: Sequence[str] | None = None,
+    dju: pd.DataFrame | None = None,
+    weather_key: pd.Series | None = None,
+    statutory_days: Mapping[str, float] | None = None,
+    drop_uninstalled: bool = True,
+    client: Any = None,
+) -> pd.DataFrame:
+    """The feature frame: keys (``asset_id, asset_ref, cutoff, building_id``) and features.
+
+    ``assets`` is ``asset_model.assets_frame``; ``work_orders`` has ``asset_ref`` (the asset's
+    ``asset_ref``), ``kind`` and ``opened_at``; ``readings`` is the Dask frame of
+    ``read_readings`` (or a pandas frame, or None). ``channels`` defaults to the channels present.
+    Every feature of a row uses only data strictly before its cutoff. Categorical columns are
+    pandas ``category``; rows exist for every asset installed before the cutoff (every asset
+    when ``drop_uninstalled`` is False, as scoring needs), with or without readings.
+
+    Examples
+    --------
+    >>> assets = pd.DataFrame({"asset_id": [1], "asset_ref": ["A"], "building_id": [1],
+    ...     "category": ["boiler"], "installed_on": [pd.Timestamp("2015-01-01")]})
+    >>> wo = pd.DataFrame({"asset_ref": ["A"], "kind": ["failure"],
+    ...                    "opened_at": [pd.Timestamp("2023-12-01")]})
+    >>> f = build_features(assets, wo, None, [pd.Timestamp("2024-01-01")], channels=[])
+    >>> int(f.loc[0, "failures_90d"]), len(f)
+    (1, 1)
+    """
+    if len(cutoffs) == 0:
+        raise PredictError("no cutoff dates to build features for (is the history empty?)")
+    if channels is None:
+        if readings is None:
+            channels = []
+        else:
+            found = readings["channel"].unique()
+            found = found.compute() if hasattr(found, "compute") else found
+            channels = sorted(str(c) for c in found if str(c) not in WEATHER_CHANNELS)
+    channels = [c for c in channels if c not in WEATHER_CHANNELS]
+    weather = dju is not None and weather_key is not None
+    sk = _skeleton(assets, cutoffs, drop_uninstalled=drop_uninstalled)
+    frame = sk[["asset_id", "asset_ref", "cutoff", "building_id"]].copy()
+    static = static_features(sk, buildings).drop(columns=["asset_ref", "cutoff"])
+    hist = history_features(sk, work_orders, statutory_days=statutory_days)
+    frame = pd.concat([frame, static, hist.drop(columns=["asset_ref", "cutoff"])], axis=1)
+    rf = readings_features(
+        readings,
+        cutoffs,
+        channels,
+        dju=dju if weather else None,
+        weather_key=weather_key if weather else None,
+        client=client,
+    )
+    frame = frame.merge(rf, on=["asset_ref", "cutoff"], how="left", sort=False)
+    frame = pd.concat([frame, building_history(frame)], axis=1)
+    per_channel = channel_columns(channels, weather=weather)
+    peer_cols = [c for c in per_channel if c.split("__")[1] in PEER_SUFFIXES]
+    if peer_cols:
+        frame = pd.concat([frame, peer_features(frame, peer_cols)], axis=1)
+    for col in CATEGORICAL_COLUMNS:
+        frame[col] = frame[col].astype("category")
+    frame = frame.sort_values(["cutoff", "asset_ref"], kind="stable").reset_index(drop=True)
+    cols = KEY_COLUMNS + feature_columns(channels, weather=weather)
+    return frame[cols]
+
+
+def weather_inputs(
+    readings_pdf: pd.DataFrame,
+    assets: pd.DataFrame,
+    site_of_building: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame | None, pd.Series | None]:
+    """Daily DJU per weather key (wide, index day) and each asset's key, from ``outdoor_temp_c``.
+
+    ``readings_pdf`` holds the ``outdoor_temp_c`` rows. A building uses its own series, else its
+    site's (``site_of_building`` maps building GlobalId → site GlobalId), else the mean of all
+    series. Returns (None, None) when there is no weather.
+    """
+    if readings_pdf is None or len(readings_pdf) == 0:
+        return None, None
+    wide = readings_pdf.pivot_table(
+        index="day", columns="asset_ref", values="value", aggfunc="mean"
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    dju = pd.DataFrame(
+        np.maximum(0.0, 18.0 - wide.to_numpy(dtype=np.float64)),
+        index=pd.DatetimeIndex(wide.index),
+        columns=wide.columns,
+    )
+    dju.loc[:, "__all__"] = dju.mean(axis=1, skipna=True)
+    site_of_building = dict(site_of_building or {})
+    keys: dict[str, str] = {}
+    for ref, bref in zip(
+        assets["asset_ref"].astype("str"), assets["building_ref"].astype("object"), strict=True
+    ):
+        if isinstance(bref, str) and bref in dju.columns:
+            keys[ref] = bref
+        elif isinstance(bref, str) and site_of_building.get(bref) in dju.columns:
+            keys[ref] = site_of_building[bref]
+        else:
+            keys[ref] = "__all__"
+    return dju, pd.Series(keys, dtype="str")
+
+
+__all__ = [
+    "build_features",
+    "feature_columns",
+    "is_energy_like",
+    "monthly_cutoffs",
+    "readings_features",
+    "weather_inputs",
+]

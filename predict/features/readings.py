@@ -1,0 +1,266 @@
+"""Reading-window features: per asset, channel and cutoff, from a dense daily numpy grid.
+
+The readings partitions hold whole assets (the store buckets by ``asset_ref``), so the windows
+of one asset never cross a partition. Inside a partition the daily values are laid out as a dense
+``assets × days`` grid and every window statistic is a difference of cumulative sums taken at the
+cutoff (exclusive), so nothing at or after a cutoff can enter its features. This is what DESIGN's
+stack notes measured at 7.8 s against 104 s for pandas groupby-rolling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+#: (name, window length in days) of the plain means.
+MEAN_WINDOWS = (7, 30, 90)
+#: Days of history before the first cutoff that the grid keeps (the longest window used).
+LOOKBACK_DAYS = 365
+#: Daily degree-day base (French DJU, contract 3).
+DJU_BASE_C = 18.0
+_BLOCK = 2048
+_EPS = 1e-9
+
+#: Feature suffixes per channel, in column order.
+CHANNEL_SUFFIXES = (
+    "mean7",
+    "mean30",
+    "mean90",
+    "std30",
+    "std90",
+    "trend90",
+    "ratio7_30",
+    "ratio30_prev90",
+    "ratio30_year",
+    "cov30",
+    "days_since_reading",
+)
+#: Weather-normalised suffixes, added for summed (energy-like) channels when weather is given.
+WEATHER_SUFFIXES = ("wn_ratio30", "wn_slope")
+
+
+def is_energy_like(channel: str) -> bool:
+    """Summed, load-driven channels (energies, runtimes, cycles) get degree-day versions."""
+    name = channel.lower()
+    return name.endswith(("_kwh", "_h", "_m3")) or name in {"cycles", "energy_kwh", "runtime_h"}
+
+
+def channel_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
+    """The output feature columns for ``channels`` (order is the frame's order)."""
+    cols: list[str] = []
+    for ch in channels:
+        cols += [f"{ch}__{s}" for s in CHANNEL_SUFFIXES]
+        if weather and is_energy_like(ch):
+            cols += [f"{ch}__{s}" for s in WEATHER_SUFFIXES]
+    return cols
+
+
+def readings_meta(channels: Sequence[str], *, weather: bool) -> pd.DataFrame:
+    """Empty frame with the dtypes of :func:`reading_window_features` (Dask ``meta``)."""
+    data: dict[str, pd.Series] = {
+        "asset_ref": pd.Series([], dtype="str"),
+        "cutoff": pd.Series([], dtype="datetime64[ns]"),
+    }
+    for col in channel_columns(channels, weather=weather):
+        data[col] = pd.Series([], dtype="float64")
+    return pd.DataFrame(data)
+
+
+def _grid_origin(cutoffs: np.ndarray) -> np.datetime64:
+    return cutoffs.min() - np.timedelta64(LOOKBACK_DAYS, "D")
+
+
+def _cum(a: np.ndarray) -> np.ndarray:
+    """Cumulative sums along days, leading zero column: sum over [i, j) = C[:, j] − C[:, i]."""
+    out = np.zeros((a.shape[0], a.shape[1] + 1), dtype=np.float64)
+    np.cumsum(a, axis=1, out=out[:, 1:])
+    return out
+
+
+def _win(c: np.ndarray, ends: np.ndarray, length: int) -> np.ndarray:
+    """Window sums over [end − length, end) for every cutoff column index in ``ends``."""
+    starts = np.maximum(ends - length, 0)
+    return c[:, ends] - c[:, starts]
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def reading_window_features(
+    part: pd.DataFrame,
+    *,
+    cutoffs: Sequence[pd.Timestamp] | np.ndarray,
+    channels: Sequence[str],
+    dju: pd.DataFrame | None = None,
+    weather_key: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Window statistics of the daily readings in ``part``, one row per (asset, cutoff).
+
+    ``part`` has the readings-store columns (``asset_ref, channel, day, value``). When weather
+    exists, ``dju`` is a wide frame (index: day, one column per weather key, values: DJU) and
+    ``weather_key`` maps each ``asset_ref`` to its weather key (its building). Only days
+    strictly before a cutoff enter its row. Assets without any reading in ``part`` get no row
+    (the caller's left join gives them NaN).
+
+    Examples
+    --------
+    >>> part = pd.DataFrame({"asset_ref": ["A"] * 3, "channel": ["cycles"] * 3,
+    ...     "day": pd.to_datetime(["2024-01-29", "2024-01-30", "2024-01-31"]),
+    ...     "value": [1.0, 2.0, 3.0]})
+    >>> out = reading_window_features(part, cutoffs=[pd.Timestamp("2024-02-01")],
+    ...                               channels=["cycles"])
+    >>> float(out.loc[0, "cycles__mean7"])
+    2.0
+    """
+    weather = dju is not None
+    meta = readings_meta(channels, weather=weather)
+    cut = np.sort(np.asarray(pd.to_datetime(np.asarray(cutoffs)), dtype="datetime64[D]"))
+    if len(part) == 0 or len(cut) == 0:
+        return meta
+    origin = _grid_origin(cut)
+    n_days = int((cut.max() - origin).astype(int))
+    ends = (cut - origin).astype(int)
+    day = np.asarray(part["day"].to_numpy(), dtype="datetime64[D]")
+    didx = (day - origin).astype(int)
+    keep = (didx >= 0) & (didx < n_days) & part["channel"].isin(list(channels)).to_numpy()
+    keep &= np.isfinite(part["value"].to_numpy(dtype=np.float64, na_value=np.nan))
+    refs_all = part["asset_ref"].to_numpy(dtype=object)
+    assets = np.unique(refs_all)
+    if keep.sum() == 0:
+        assets = assets[:0]
+    sub_ref = refs_all[keep]
+    sub_ch = part["channel"].to_numpy(dtype=object)[keep]
+    sub_day = didx[keep]
+    sub_val = part["value"].to_numpy(dtype=np.float64, na_value=np.nan)[keep]
+    assets = np.unique(sub_ref)
+    if len(assets) == 0:
+        return meta
+    a_idx = np.searchsorted(assets, sub_ref)
+    dju_grid = _dju_grid(dju, weather_key, assets, origin, n_days) if weather else None
+    t = np.arange(n_days, dtype=np.float64)[None, :]
+    blocks: list[pd.DataFrame] = []
+    for b0 in range(0, len(assets), _BLOCK):
+        b1 = min(b0 + _BLOCK, len(assets))
+        cols: dict[str, np.ndarray] = {}
+        in_block = (a_idx >= b0) & (a_idx < b1)
+        for ch in channels:
+            sel = in_block & (sub_ch == ch)
+            grid = np.full((b1 - b0, n_days), np.nan)
+            grid[a_idx[sel] - b0, sub_day[sel]] = sub_val[sel]
+            has = np.isfinite(grid)
+            x = np.where(has, grid, 0.0)
+            stats = _channel_stats(x, has.astype(np.float64), t, ends, n_days)
+            for k, v in stats.items():
+                cols[f"{ch}__{k}"] = v
+            if weather and is_energy_like(ch):
+                assert dju_grid is not None
+                d = dju_grid[b0:b1]
+                hasw = has & np.isfinite(d)
+                for k, v in _weather_stats(x, hasw.astype(np.float64), d, ends).items():
+                    cols[f"{ch}__{k}"] = v
+        n_a, n_c = b1 - b0, len(cut)
+        frame = pd.DataFrame(
+            {
+                "asset_ref": pd.array(np.repeat(assets[b0:b1], n_c), dtype="str"),
+                "cutoff": np.tile(cut.astype("datetime64[ns]"), n_a),
+            }
+        )
+        values = {name: arr.reshape(-1) for name, arr in cols.items()}
+        blocks.append(pd.concat([frame, pd.DataFrame(values)], axis=1))
+    out = pd.concat(blocks, ignore_index=True)
+    return out.reindex(columns=meta.columns).astype(meta.dtypes.to_dict())
+
+
+def _channel_stats(
+    x: np.ndarray, has: np.ndarray, t: np.ndarray, ends: np.ndarray, n_days: int
+) -> dict[str, np.ndarray]:
+    cs, cn, c2 = _cum(x), _cum(has), _cum(x * x)
+    ct, ctt, ctx = _cum(has * t), _cum(has * t * t), _cum(x * t)
+    s = {w: _win(cs, ends, w) for w in (7, 30, 90, 365)}
+    n = {w: _win(cn, ends, w) for w in (7, 30, 90, 365)}
+    mean = {w: _div(s[w], n[w]) for w in s}
+    out: dict[str, np.ndarray] = {f"mean{w}": mean[w] for w in MEAN_WINDOWS}
+    for w in (30, 90):
+        var = _div(_win(c2, ends, w), n[w]) - mean[w] ** 2
+        out[f"std{w}"] = np.sqrt(np.clip(var, 0.0, None))
+    st, stt, stx = _win(ct, ends, 90), _win(ctt, ends, 90), _win(ctx, ends, 90)
+    den = n[90] * stt - st**2
+    slope = _div(n[90] * stx - st * s[90], np.where(den > _EPS, den, np.nan))
+    # trend: fitted change over 30 days, relative to the 90-day level
+    out["trend90"] = _div(30.0 * slope, np.abs(mean[90]) + _EPS)
+    out["ratio7_30"] = _div(mean[7], np.abs(mean[30]) + _EPS)
+    prev_s = _win(cs, ends, 120) - s[30]
+    prev_n = _win(cn, ends, 120) - n[30]
+    out["ratio30_prev90"] = _div(mean[30], np.abs(_div(prev_s, prev_n)) + _EPS)
+    year_s, year_n = s[365] - s[30], n[365] - n[30]
+    out["ratio30_year"] = _div(mean[30], np.abs(_div(year_s, year_n)) + _EPS)
+    out["cov30"] = n[30] / 30.0
+    # days since the last reading before the cutoff (NaN if none in the grid)
+    last = np.where(has > 0, np.arange(n_days)[None, :], -1)
+    last = np.maximum.accumulate(last, axis=1)
+    last_at = np.where(ends > 0, last[:, np.maximum(ends - 1, 0)], -1)
+    dsl = (ends[None, :] - last_at).astype(np.float64)
+    dsl[last_at < 0] = np.nan
+    out["days_since_reading"] = dsl
+    return out
+
+
+def _weather_stats(
+    x: np.ndarray, has: np.ndarray, d: np.ndarray, ends: np.ndarray
+) -> dict[str, np.ndarray]:
+    """PRISM-style fit E = α + β·DJU on [c−365, c−30), then the last 30 days against it."""
+    dd = np.where(has > 0, d, 0.0)
+    xx = x * has
+    cn, cx, cd = _cum(has), _cum(xx), _cum(dd)
+    cdd, cxd = _cum(dd * dd), _cum(xx * dd)
+
+    def base(c: np.ndarray) -> np.ndarray:
+        return _win(c, ends, 365) - _win(c, ends, 30)
+
+    n, sx, sd, sdd, sxd = base(cn), base(cx), base(cd), base(cdd), base(cxd)
+    den = n * sdd - sd**2
+    beta = _div(n * sxd - sd * sx, np.where(den > _EPS * np.maximum(n, 1) ** 2, den, np.nan))
+    beta = np.where(np.isfinite(beta), beta, 0.0)
+    alpha = _div(sx - beta * sd, n)
+    n30, x30, d30 = _win(cn, ends, 30), _win(cx, ends, 30), _win(cd, ends, 30)
+    expected = alpha * n30 + beta * d30
+    return {
+        "wn_ratio30": _div(x30, np.abs(expected) + _EPS),
+        "wn_slope": _div(beta, np.abs(alpha) + np.abs(beta) * 5.0 + _EPS),
+    }
+
+
+def _dju_grid(
+    dju: pd.DataFrame | None,
+    weather_key: pd.Series | None,
+    assets: np.ndarray,
+    origin: np.datetime64,
+    n_days: int,
+) -> np.ndarray:
+    """Each asset's daily DJU on the grid (NaN where its building has no weather)."""
+    grid = np.full((len(assets), n_days), np.nan)
+    if dju is None or weather_key is None or dju.shape[1] == 0:
+        return grid
+    days = pd.date_range(pd.Timestamp(origin), periods=n_days, freq="D")
+    wide = dju.reindex(index=days).to_numpy(dtype=np.float64).T  # keys × days
+    col = {k: i for i, k in enumerate(dju.columns)}
+    keys = weather_key.reindex(pd.Index(assets, dtype="str")).to_numpy(dtype=object)
+    rows = np.array([col.get(k, -1) if isinstance(k, str) else -1 for k in keys], dtype=int)
+    ok = rows >= 0
+    grid[ok] = wide[rows[ok]]
+    return grid
+
+
+def degree_days(temperature_c: pd.Series | np.ndarray) -> np.ndarray:
+    """French DJU for daily mean temperatures: max(0, 18 − T).
+
+    >>> degree_days(np.array([20.0, 10.0])).tolist()
+    [0.0, 8.0]
+    """
+    return np.maximum(0.0, DJU_BASE_C - np.asarray(temperature_c, dtype=np.float64))

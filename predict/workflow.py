@@ -1,0 +1,334 @@
+"""One call per CLI verb: read the workspace, run the stage, write artifact/rows back.
+
+The session, the readings folder, the models folder and the Dask client are passed in by the
+composition root (CLI, demo); nothing here reads settings or the environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from asset_model import assets_frame, buildings_frame, dwellings_frame, work_orders_frame
+from asset_model.models import Building, ModelRun, RiskScore, Site
+from asset_model.readings_store import read_readings, readings_channels
+from predict.anomalies import (
+    DEFAULT_PRICE_EUR_PER_KWH,
+    ENERGY_CHANNEL,
+    anomaly_signatures,
+    detect_anomalies,
+    meters_frame,
+)
+from predict.artifact import ModelArtifact, load_artifact, save_artifact
+from predict.errors import ArtifactError, PredictError
+from predict.features.build import WEATHER_CHANNELS, build_features, monthly_cutoffs, weather_inputs
+from predict.features.readings import LOOKBACK_DAYS
+from predict.labels import make_labels, time_split
+from predict.scoring import score
+from predict.survival import fit_lifetimes
+from predict.train import train
+
+#: History needed before the first training cutoff (so the first rows have some past).
+WARMUP_DAYS = 90
+SCORE_CSV_COLUMNS = [
+    "asset_ref",
+    "asset_tag",
+    "category",
+    "building",
+    "p_failure",
+    "remaining_life_years",
+    "drivers",
+]
+
+
+@dataclass(frozen=True)
+class WorkspaceData:
+    """The registry frames and readings predict needs, read once."""
+
+    assets: pd.DataFrame
+    work_orders: pd.DataFrame
+    buildings: pd.DataFrame
+    dju: pd.DataFrame | None
+    weather_key: pd.Series | None
+    channels: list[str]
+    history_start: pd.Timestamp
+    history_end: pd.Timestamp
+
+
+def _naive(s: pd.Series) -> pd.Series:
+    s = pd.to_datetime(s)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s
+
+
+def _site_of_building(session: Session) -> dict[str, str]:
+    stmt = select(Building.global_id, Site.global_id).join(Site, Building.site_id == Site.id)
+    return {str(b): str(s) for b, s in session.execute(stmt).all()}
+
+
+def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
+    """Assets, work orders (keyed by the asset's ``asset_ref``), weather and the history span."""
+    assets = assets_frame(session)
+    if assets.empty:
+        raise PredictError("the registry has no assets: ingest IFC files first")
+    wo = work_orders_frame(session)
+    ref_of = assets.set_index("asset_id")["asset_ref"]
+    wo = wo.assign(
+        asset_ref=wo["asset_id"].map(ref_of).astype("str"), opened_at=_naive(wo["opened_at"])
+    )
+    site_of = _site_of_building(session)
+    channels = [c for c in readings_channels(readings_dir) if c not in WEATHER_CHANNELS]
+    weather = read_readings(readings_dir, channels=list(WEATHER_CHANNELS)).compute()
+    dju, key = weather_inputs(weather, assets, site_of)
+    starts, ends = [], []
+    if len(wo):
+        starts.append(wo["opened_at"].min())
+        ends.append(wo["opened_at"].max())
+    if channels:
+        days = read_readings(readings_dir, channels=channels, columns=["day"])["day"]
+        lo, hi = days.min().compute(), days.max().compute()
+        if pd.notna(lo):
+            starts.append(lo)
+            ends.append(hi)
+    if not starts:
+        raise PredictError("no work orders and no readings: there is no history to learn from")
+    return WorkspaceData(
+        assets=assets,
+        work_orders=wo,
+        buildings=buildings_frame(session),
+        dju=dju,
+        weather_key=key,
+        channels=channels,
+        history_start=pd.Timestamp(min(starts)).normalize(),
+        history_end=pd.Timestamp(max(ends)).normalize() + pd.Timedelta(days=1),
+    )
+
+
+def _features(
+    data: WorkspaceData, readings_dir: Path, cutoffs: list[pd.Timestamp], client: Any, **kw: Any
+) -> pd.DataFrame:
+    readings = None
+    if data.channels:
+        readings = read_readings(
+            readings_dir,
+            channels=data.channels,
+            start=min(cutoffs) - pd.Timedelta(days=LOOKBACK_DAYS),
+            end=max(cutoffs) - pd.Timedelta(days=1),
+        )
+    return build_features(
+        data.assets,
+        data.work_orders,
+        readings,
+        cutoffs,
+        buildings=data.buildings,
+        channels=data.channels,
+        dju=data.dju,
+        weather_key=data.weather_key,
+        client=client,
+        **kw,
+    )
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    artifact: ModelArtifact
+    model_run_id: int
+    report_path: Path
+
+
+def train_from_workspace(
+    session: Session,
+    readings_dir: Path,
+    models_dir: Path,
+    *,
+    horizon_days: int = 90,
+    as_of: Any = None,
+    client: Any = None,
+    num_threads: int | None = None,
+    random_state: int = 0,
+) -> TrainResult:
+    """Features, labels, split, LightGBM + baselines, artifact folder, ``ModelRun`` row.
+
+    ``as_of`` (default: the day after the latest work order or reading) ends the history used.
+    The artifact goes to ``models_dir/<UTC timestamp>/`` with ``report.md``.
+    """
+    if not isinstance(horizon_days, int) or horizon_days <= 0:
+        raise PredictError(f"`horizon_days` must be a positive int. Got {horizon_days!r}.")
+    data = load_workspace_data(session, readings_dir)
+    end = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
+    wo = data.work_orders[data.work_orders["opened_at"] < end]
+    data = WorkspaceData(**{**data.__dict__, "work_orders": wo, "history_end": end})
+    last = end - pd.Timedelta(days=horizon_days)
+    cutoffs = monthly_cutoffs(data.history_start + pd.Timedelta(days=WARMUP_DAYS), last)
+    split = time_split(cutoffs, horizon_days=horizon_days)
+    features = _features(data, readings_dir, cutoffs, client)
+    labels = make_labels(features, wo, horizon_days=horizon_days, history_end=end)
+    meta = {
+        "channels": data.channels,
+        "weather": data.dju is not None,
+        "history_start": str(data.history_start.date()),
+        "history_end": str(end.date()),
+    }
+    artifact = train(
+        features,
+        labels,
+        split,
+        horizon_days=horizon_days,
+        client=client,
+        num_threads=num_threads,
+        random_state=random_state,
+        metadata=meta,
+    )
+    artifact.baselines["lifetimes"] = fit_lifetimes(data.assets, wo, end)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    saved = save_artifact(artifact, Path(models_dir) / stamp)
+    overall = {name: _summary(m["overall"]) for name, m in artifact.metrics.items()}
+    run = ModelRun(
+        artifact_path=str(saved.path),
+        horizon_days=horizon_days,
+        train_start=split.train[0].date(),
+        train_end=split.train[-1].date(),
+        data_sha256=artifact.metadata["data_sha256"],
+        metrics=overall,
+    )
+    session.add(run)
+    session.flush()
+    assert saved.path is not None
+    return TrainResult(artifact=saved, model_run_id=run.id, report_path=saved.path / "report.md")
+
+
+def _summary(m: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+        for k, v in m.items()
+        if k != "reliability"
+    }
+
+
+def latest_artifact(models_dir: Path) -> Path:
+    """The newest artifact folder under ``models_dir`` (names are UTC timestamps)."""
+    found = sorted(p for p in Path(models_dir).glob("*") if (p / "model.txt").is_file())
+    if not found:
+        raise ArtifactError(f"no trained model under {models_dir}: run `patrimoine train` first")
+    return found[-1]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    scores: pd.DataFrame  # SCORE_CSV_COLUMNS
+    model_run_id: int
+    as_of: pd.Timestamp
+
+
+def score_workspace(
+    session: Session,
+    readings_dir: Path,
+    models_dir: Path,
+    *,
+    as_of: Any = None,
+    artifact_path: Path | None = None,
+    client: Any = None,
+) -> ScoreResult:
+    """Score every active asset at ``as_of`` and write one ``RiskScore`` row per asset.
+
+    ``as_of`` defaults to the day after the latest data. Assets without readings or history
+    are scored too (their window features are missing, which the model handles).
+    """
+    path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
+    artifact = load_artifact(path)
+    data = load_workspace_data(session, readings_dir)
+    channels = list(artifact.metadata.get("channels", data.channels))
+    cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
+    active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
+    scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
+    features = _features(scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
+    if not artifact.metadata.get("weather", False) and data.dju is not None:
+        # trained without weather: build without it so the features match the artifact
+        scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
+        features = _features(scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
+    artifact.check_features(features)
+    scores = score(artifact, features)
+    run_id = session.scalar(
+        select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())
+    )
+    if run_id is None:
+        run = ModelRun(
+            artifact_path=str(path),
+            horizon_days=int(artifact.metadata.get("horizon_days", 90)),
+            data_sha256=artifact.metadata.get("data_sha256"),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    horizon = int(artifact.metadata.get("horizon_days", 90))
+    session.execute(
+        delete(RiskScore).where(RiskScore.model_run_id == run_id, RiskScore.as_of == cutoff.date())
+    )
+    session.add_all(
+        RiskScore(
+            model_run_id=run_id,
+            asset_id=int(r.asset_id),
+            as_of=cutoff.date(),
+            horizon_days=horizon,
+            p_failure=float(r.p_failure),
+            remaining_life_years=float(r.remaining_life_years),
+            drivers=str(r.drivers)[:1024],
+        )
+        for r in scores.itertuples(index=False)
+    )
+    session.flush()
+    info = active.set_index("asset_id")[["asset_tag", "category", "building"]]
+    out = scores.join(info, on="asset_id")
+    return ScoreResult(scores=out[SCORE_CSV_COLUMNS], model_run_id=run_id, as_of=cutoff)
+
+
+def anomalies_workspace(
+    session: Session,
+    readings_dir: Path,
+    *,
+    as_of: Any = None,
+    price_eur_per_kwh: float = DEFAULT_PRICE_EUR_PER_KWH,
+    min_peers: int = 6,
+    client: Any = None,
+) -> pd.DataFrame:
+    """Every dwelling and equipment meter with ``energy_kwh``, scored against its peers."""
+    assets = assets_frame(session, active_only=True)
+    dwellings = dwellings_frame(session)
+    site_of = _site_of_building(session)
+    weather = read_readings(readings_dir, channels=list(WEATHER_CHANNELS)).compute()
+    # dwellings take their building's weather: describe them as pseudo-assets for the key map
+    bref = buildings_frame(session).set_index("building_id")["building_ref"]
+    pseudo = pd.concat(
+        [
+            assets[["asset_ref", "building_ref"]],
+            pd.DataFrame(
+                {
+                    "asset_ref": dwellings["dwelling_ref"].astype("str"),
+                    "building_ref": dwellings["building_id"].map(bref),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    dju, key = weather_inputs(weather, pseudo, site_of)
+    energy = read_readings(readings_dir, channels=[ENERGY_CHANNEL])
+    if as_of is None:
+        last = energy["day"].max().compute()
+        if pd.isna(last):
+            raise PredictError(f"no {ENERGY_CHANNEL} readings in {readings_dir}")
+        as_of = pd.Timestamp(last) + pd.Timedelta(days=1)
+    sig = anomaly_signatures(energy, pd.Timestamp(as_of), dju=dju, weather_key=key, client=client)
+    return detect_anomalies(
+        sig,
+        meters_frame(assets, dwellings),
+        min_peers=min_peers,
+        price_eur_per_kwh=price_eur_per_kwh,
+    )

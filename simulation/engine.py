@@ -1,0 +1,704 @@
+"""The daily simulation of one chunk of buildings: hidden state, failures, work orders, sensors.
+
+Vectorised with numpy over the chunk's assets, one step per day (model in ``docs/simulation.md``):
+
+- end of life: Weibull(k, η) per class, conditional on the age reached at the start (G1);
+- repairable events: λ(t) = λ0·g(age)·s(season)·HR_unserviced·HR_foul^fouling·load^γ·u_site
+  (§4.4), λ0 calibrated so the fleet mean matches G2; a share ``p_prog`` of events are fault
+  onsets that fail after a Gamma(2) P-F interval, the rest fail at once (sudden);
+- statutory visits (on time / late / missed, Markov compliance) cut fouling, reset the
+  "unserviced" clock and repair a fault in its P-F window with p = 0.5;
+- after a failure: replacement (end of life, old age, or ≥ 3 failures in 12 months) or repair,
+  with a rework failure within 30 days with p = 0.15;
+- the truth: for each monthly cutoff the probability of ≥ 1 failure in the next 90 days given the
+  hidden state (pending fault, age, the intensity path), in closed form.
+
+:func:`simulate_chunk` returns plain frames; :mod:`simulation.run` writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from simulation.parameters import bathtub
+from simulation.sensors import sensor_readings
+
+NONE = np.iinfo(np.int32).max // 2
+HORIZON = 90
+KIND_PROG, KIND_REWORK = 1, 3
+
+FAILURE_TEXT = {
+    "cycling": ["Mise en sécurité chaudière", "Défaut d'allumage", "Défaut ionisation flamme"],
+    "efficiency": ["Perte de performance, encrassement échangeur", "Fuite circuit", "Panne ECS"],
+    "doors": ["Porte palière bloquée", "Ascenseur à l'arrêt, défaut porte cabine"],
+    "belt_bearing": ["Courroie cassée caisson VMC", "Roulement moteur VMC HS"],
+    "bearing": ["Circulateur bloqué", "Roulement circulateur bruyant puis arrêt"],
+    "sudden": ["Panne carte électronique", "Fuite", "Panne soudaine", "Disjonction"],
+    "rework": ["Reprise intervention précédente", "Panne récidivante"],
+    "end_of_life": ["Panne irréparable, appareil hors d'usage"],
+}
+
+
+@dataclass
+class ChunkResult:
+    work_orders: pd.DataFrame
+    readings: pa.Table
+    failures: pd.DataFrame
+    truth: pd.DataFrame
+    attributes: pd.DataFrame
+    unserviced_share: dict[str, float]
+
+
+def _lognormal_unit_mean(rng: np.random.Generator, sigma: float, size: Any) -> np.ndarray:
+    return rng.lognormal(-(sigma**2) / 2, sigma, size)
+
+
+def _class_table(params: dict[str, Any], names: list[str]) -> dict[str, np.ndarray]:
+    keys = [
+        "median_life_y", "weibull_k", "events_per_year", "p_prog", "pf_mean_days",
+        "season_amplitude", "hr_unserviced", "fouling_per_year", "hr_fouling",
+        "sensor_coverage", "resolution_days_mean",
+    ]  # fmt: skip
+    return {
+        k: np.array([float(params["classes"][n][k]) for n in names], dtype=np.float64) for k in keys
+    }
+
+
+def _survival(age: np.ndarray, median: float, k: float, deterministic: bool) -> np.ndarray:
+    if deterministic or k <= 0:
+        return (age < median).astype(np.float64)
+    eta = median / np.log(2) ** (1 / k)
+    return np.exp(-((age / eta) ** k))
+
+
+def _stationary_ages(rng, cls_idx, names, median, k, deterministic, cap) -> np.ndarray:
+    """Age of the unit in place: the stationary renewal density ∝ S(a), truncated at ``cap``
+    (G1's initial-age upper bound and the building's age)."""
+    age = np.zeros(len(cls_idx))
+    for i, _ in enumerate(names):
+        m = np.nonzero(cls_idx == i)[0]
+        if not len(m):
+            continue
+        grid = np.linspace(0, 4 * median[m[0]], 4001)
+        dens = _survival(grid, median[m[0]], k[m[0]], bool(deterministic[m[0]]))
+        cdf = np.concatenate([[0.0], np.cumsum((dens[1:] + dens[:-1]) / 2)])
+        top = np.interp(np.maximum(cap[m], 0.0), grid, cdf)
+        age[m] = np.interp(rng.random(len(m)) * top, cdf, grid)
+    return age
+
+
+def calibrated_lambda0(params: dict[str, Any], name: str) -> float:
+    """λ0 (events per unit-year at g = 1) so that the fleet mean matches G2 (§4.4), averaging
+    g(age) over the stationary age distribution of the units in place."""
+    spec = params["classes"][name]
+    ages = spec["initial_age_y"]
+    hi = 45.0 if ages == "building" else ages[1]
+    med = spec["median_life_y"]
+    grid = np.linspace(0, hi, 401)
+    wts = _survival(grid, med, spec["weibull_k"], bool(spec.get("deterministic_life")))
+    g = np.average(bathtub(grid + 1.5, np.full_like(grid, med), params), weights=wts)
+    svc = spec.get("service")
+    hr = 1.0
+    if svc and spec["hr_unserviced"] != 1.0:
+        unserv = 1 - svc["compliance"]
+        hr = 1 + (spec["hr_unserviced"] - 1) * unserv
+        if spec["fouling_per_year"] > 0:
+            f_ok = spec["fouling_per_year"] * 0.8
+            f_bad = min(1.5, spec["fouling_per_year"] * 4)
+            hr *= (1 - unserv) * spec["hr_fouling"] ** f_ok + unserv * spec["hr_fouling"] ** f_bad
+    return spec["events_per_year"] / (g * hr)
+
+
+def _visit_matrix(
+    rng: np.random.Generator,
+    spec: dict[str, Any] | None,
+    n: int,
+    start: dt.date,
+    days: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(visits n×days bool, last service day before start, serviced-last-year flags)."""
+    visits = np.zeros((n, days), dtype=bool)
+    last = np.full(n, -NONE, dtype=np.int64)
+    if spec is None or n == 0:
+        return visits, last, np.ones(n, dtype=bool)
+    interval = spec["interval_days"]
+    compliance = spec["compliance"]
+    if interval < 365:
+        phase = rng.integers(0, interval, n)
+        for k in range(-1, days // interval + 2):
+            day = phase + k * interval + rng.integers(-5, 6, n)
+            done = rng.random(n) < compliance
+            ok = done & (day >= 0) & (day < days)
+            visits[np.nonzero(ok)[0], day[ok]] = True
+            before = done & (day < 0)
+            last = np.where(before, np.maximum(last, day), last)
+        return visits, last, np.ones(n, dtype=bool)
+    persistence = spec["persistence"]
+    recover = compliance * (1 - persistence) / (1 - compliance)
+    serviced = rng.random(n) < compliance
+    every = max(1, round(interval / 365))
+    phase = rng.integers(0, every, n)
+    first_serviced = serviced.copy()
+    # last service before the start: the previous campaign if serviced, else 1-3 years ago
+    prev_day = (dt.date(start.year - 1, spec["month"], 1) - start).days + rng.integers(
+        0, spec["spread_days"] + 1, n
+    )
+    last = np.where(serviced, prev_day, prev_day - 365 * rng.integers(1, 4, n))
+    for year in range(start.year, start.year + days // 365 + 2):
+        due = ((year - start.year) % every) == phase
+        p = np.where(serviced, persistence, recover)
+        now = rng.random(n) < p
+        serviced = np.where(due, now, serviced)
+        base = (dt.date(year, spec["month"], 1) - start).days
+        day = base + rng.integers(0, spec["spread_days"] + 1, n)
+        late = rng.random(n) < spec["p_late"]
+        day = day + np.where(late, rng.integers(30, 151, n), 0)
+        ok = due & now & (day >= 0) & (day < days)
+        visits[np.nonzero(ok)[0], day[ok]] = True
+    return visits, last, first_serviced
+
+
+def simulate_chunk(
+    assets: pd.DataFrame,
+    buildings: pd.DataFrame,
+    dwellings: pd.DataFrame,
+    temps: np.ndarray,
+    *,
+    start: dt.date,
+    days: int,
+    params: dict[str, Any],
+    rng: np.random.Generator,
+    chunk_id: int,
+) -> ChunkResult:
+    """Simulate ``days`` days of the chunk's assets (``assets['sim_class']`` set, ``b_idx`` the
+    row of the asset's building in ``buildings`` and ``temps``)."""
+    assets = assets.reset_index(drop=True)
+    n = len(assets)
+    names = sorted(params["classes"])
+    cls_idx = assets["sim_class"].map({c: i for i, c in enumerate(names)}).to_numpy(np.int64)
+    t = _class_table(params, names)
+    hz = params["hazard"]
+    bidx = assets["b_idx"].to_numpy(np.int64)
+    day0 = pd.Timestamp(start)
+    dju = np.maximum(0.0, params["weather"]["dju_base_c"] - temps)  # buildings × days
+    kernel = np.ones(7) / 7
+    dju7 = np.array([np.convolve(np.pad(r, (6, 0), mode="edge"), kernel, "valid") for r in dju])
+    dju7 = dju7.reshape(dju.shape)
+    dju_norm = dju7 / max(dju.mean(), 1e-9)
+
+    median = t["median_life_y"][cls_idx]
+    k = t["weibull_k"][cls_idx]
+    deterministic = np.array([bool(params["classes"][c].get("deterministic_life")) for c in names])[
+        cls_idx
+    ]
+    eta = np.where(k > 0, median / np.log(2) ** (1 / np.where(k > 0, k, 1)), median)
+    lam0 = np.array([calibrated_lambda0(params, c) for c in names])[cls_idx] / 365.25
+    p_prog = t["p_prog"][cls_idx]
+    pf_mean = t["pf_mean_days"][cls_idx]
+    amp = t["season_amplitude"][cls_idx]
+    hr_unserv = t["hr_unserviced"][cls_idx]
+    foul_rate = t["fouling_per_year"][cls_idx] / 365.25
+    hr_foul = t["hr_fouling"][cls_idx]
+
+    # ---- static covariates
+    site_u = _lognormal_unit_mean(rng, hz["site_frailty_sigma"], len(buildings))[bidx]
+    u = site_u.copy()
+    is_elev = assets["sim_class"].to_numpy() == "elevator"
+    if is_elev.any():
+        spec = params["classes"]["elevator"]
+        vand = _lognormal_unit_mean(rng, spec["vandalism_sigma"], len(buildings))[bidx]
+        n_dw = buildings["dwellings"].to_numpy(np.float64)[bidx]
+        lifts = assets.loc[is_elev].groupby("b_idx").size()
+        per = lifts.reindex(range(len(buildings))).fillna(1).to_numpy()[bidx]
+        trips = spec["trips_per_dwelling_day"] * np.maximum(n_dw, 4) / per
+        load = (trips / 300.0) ** spec["trips_gamma"]
+        u = np.where(is_elev, u * vand * load / np.mean(load[is_elev]), u)
+    else:
+        trips = np.zeros(n)
+    usage = _lognormal_unit_mean(rng, params["dwellings"]["usage_sigma"], n)
+    u = u * np.where(amp >= 0.3, usage ** hz["load_gamma"], 1.0)
+    hard_water = np.where(rng.random(len(buildings)) < 0.4, 1.5, 1.0)[bidx]
+
+    # ---- ages and lives
+    year_built = pd.to_numeric(assets["year_built"], errors="coerce").to_numpy(np.float64)
+    bage = np.where(np.isnan(year_built), 40.0, start.year - year_built).clip(0, 80)
+    lo = np.zeros(n)
+    hi = np.zeros(n)
+    for i, c in enumerate(names):
+        rng_ages = params["classes"][c]["initial_age_y"]
+        m = cls_idx == i
+        if rng_ages == "building":  # original units, or replaced once past ~1.2 median lives
+            lo[m], hi[m] = 0.0, np.minimum(bage[m], 1.2 * median[m])
+        else:
+            lo[m], hi[m] = rng_ages[0], rng_ages[1]
+    age0 = _stationary_ages(rng, cls_idx, names, median, k, deterministic, np.minimum(hi, bage))
+    known = pd.to_datetime(assets["installed_on"], errors="coerce")
+    known_age = ((day0 - known).dt.days / 365.25).to_numpy(np.float64)
+    age0 = np.where(np.isnan(known_age), age0, np.maximum(known_age, 0.0))
+    inst = -(age0 * 365.25).astype(np.int64)
+
+    def draw_life(age_y: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Remaining life (days) of units ``idx`` given survival to ``age_y`` (conditional
+        Weibull; fixed life for deterministic types)."""
+        uu = rng.random(len(idx))
+        kk = np.where(k[idx] > 0, k[idx], 1.0)
+        e = eta[idx]
+        total = e * ((age_y / e) ** kk - np.log(uu)) ** (1 / kk)
+        total = np.where(
+            deterministic[idx],
+            np.maximum(median[idx], age_y + rng.uniform(0, 1.0, len(idx))),
+            total,
+        )
+        return np.maximum(((total - age_y) * 365.25).astype(np.int64), 1)
+
+    eol = draw_life(age0, np.arange(n))
+
+    # ---- service schedules
+    visits = np.zeros((n, days), dtype=bool)
+    last_svc = np.full(n, -NONE, dtype=np.int64)
+    serviced0 = np.ones(n, dtype=bool)
+    has_service = np.zeros(n, dtype=bool)
+    for i, c in enumerate(names):
+        m = np.nonzero(cls_idx == i)[0]
+        spec = params["classes"][c].get("service")
+        if spec is None or len(m) == 0:
+            continue
+        v, last, s0 = _visit_matrix(rng, spec, len(m), start, days)
+        visits[m] = v
+        last_svc[m] = last
+        serviced0[m] = s0
+        has_service[m] = True
+    foul = np.where(serviced0, rng.uniform(0, 0.3, n), rng.uniform(0.3, 1.2, n)) * (foul_rate > 0)
+
+    # ---- state
+    pend = np.full(n, NONE, dtype=np.int64)
+    pend_on = np.zeros(n, dtype=np.int64)
+    pend_kind = np.zeros(n, dtype=np.int8)
+    mode_names = ["sudden", "cycling", "efficiency", "doors", "belt_bearing", "bearing"]
+    pend_mode = np.zeros(n, dtype=np.int8)
+    mode_p = np.zeros((n, len(mode_names)))
+    for i, c in enumerate(names):
+        m = cls_idx == i
+        for mname, share in params["classes"][c]["modes"].items():
+            mode_p[m, mode_names.index(mname)] = share
+    fails12 = np.full((n, 3), -NONE, dtype=np.int64)
+    down_until = np.full(n, -1, dtype=np.int64)
+
+    lam_store = np.zeros((n, days), dtype=np.float32)
+    deg_store = np.zeros((n, days), dtype=np.float32)
+    mode_store = np.zeros((n, days), dtype=np.int8)
+    foul_store = np.zeros((n, days), dtype=np.float32)
+    down_store = np.zeros((n, days), dtype=bool)
+    unserv_days = np.zeros(n, dtype=np.int64)
+
+    cutoffs = [d for d in range(days - HORIZON + 1) if (day0 + pd.Timedelta(days=d)).day == 1]
+    snap_age = {}
+    snap_pend = {}
+
+    wo: list[tuple[np.ndarray, int, str, str]] = []  # (asset idx, day, kind, text-key)
+    fl: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+    rep: list[tuple[np.ndarray, int, str]] = []
+    repl_cfg = hz["replace_on_failure"]
+    psp_days = {
+        (dt.date(y, 7, 1) - start).days for y in range(start.year, start.year + days // 365 + 2)
+    }
+    heating = np.isin(
+        assets["sim_class"].to_numpy(), ["boiler_individual", "boiler_collective", "heat_pump"]
+    )
+    simulated = lam0 > 0
+    eol_fail_share = np.array([params["classes"][c].get("eol_failure_share", 0.5) for c in names])[
+        cls_idx
+    ]
+
+    for d in range(days):
+        age_y = (d - inst) / 365.25
+        if d in snap_age or d in cutoffs:
+            snap_age[d] = age_y.copy()
+            elapsed = np.where(pend_kind == KIND_PROG, d - pend_on, -1)
+            snap_pend[d] = (elapsed, pend_kind.copy())
+        unserv = has_service & ((d - last_svc) > hz["unserviced_after_days"]) & (hr_unserv != 1)
+        unserv_days += unserv
+        foul = np.minimum(1.5, foul + foul_rate * hard_water)
+        season = 1.0 - amp + amp * dju_norm[bidx, d]
+        lam = (
+            lam0
+            * bathtub(age_y, median, params)
+            * season
+            * np.where(unserv, hr_unserv, 1.0)
+            * hr_foul**foul
+            * u
+        )
+        lam_store[:, d] = lam
+        foul_store[:, d] = foul
+        event = simulated & (rng.random(n) < -np.expm1(-lam))
+        is_prog = event & (rng.random(n) < p_prog) & (pend == NONE)
+        sudden = event & ~is_prog
+        if is_prog.any():
+            idx = np.nonzero(is_prog)[0]
+            length = np.maximum(3, rng.gamma(2.0, pf_mean[idx] / 2.0)).astype(np.int64)
+            pend[idx] = d + length
+            pend_on[idx] = d
+            pend_kind[idx] = KIND_PROG
+            cum = mode_p[idx].cumsum(axis=1)
+            draw = rng.random(len(idx))[:, None]
+            pend_mode[idx] = np.argmax(draw < cum, axis=1)
+        # statutory / contract visits
+        vis = visits[:, d]
+        if vis.any():
+            found = vis & (pend_kind == KIND_PROG) & (rng.random(n) < hz["p_detect_at_visit"])
+            if found.any():
+                wo.append((np.nonzero(found)[0], d, "corrective", "detected"))
+                pend[found] = NONE
+                pend_kind[found] = 0
+            foul = np.where(vis, foul * 0.4, foul)
+            last_svc = np.where(vis, d, last_svc)
+        ramp = np.where(pend_kind == KIND_PROG, (d - pend_on) / np.maximum(pend - pend_on, 1), 0.0)
+        deg_store[:, d] = np.clip(ramp, 0, 1)
+        mode_store[:, d] = np.where(pend_kind == KIND_PROG, pend_mode, 0)
+        due = pend == d
+        eolf = eol == d
+        fail = (sudden | due | eolf) & (d > down_until)
+        eol_replace_only = eolf & (deterministic | (rng.random(n) >= eol_fail_share))
+        fail &= ~eol_replace_only
+        if eol_replace_only.any():
+            idx = np.nonzero(eol_replace_only)[0]
+            rep.append((idx, d, "end_of_life"))
+            inst[idx] = d
+            eol[idx] = d + draw_life(np.zeros(len(idx)), idx)
+            foul[idx] = 0.0
+            pend[idx] = NONE
+            pend_kind[idx] = 0
+        if fail.any():
+            idx = np.nonzero(fail)[0]
+            predictable = due[idx] & (pend_kind[idx] == KIND_PROG)
+            fmode = np.where(
+                eolf[idx],
+                "end_of_life",
+                np.where(
+                    due[idx] & (pend_kind[idx] == KIND_REWORK),
+                    "rework",
+                    np.where(
+                        predictable, np.array(mode_names, dtype=object)[pend_mode[idx]], "sudden"
+                    ),
+                ),
+            ).astype(object)
+            fl.append((idx, d, predictable, fmode))
+            wo.append((idx, d, "failure", "failure"))
+            fails12[idx] = np.roll(fails12[idx], 1, axis=1)
+            fails12[idx, 0] = d
+            res = np.maximum(0, rng.exponential(t["resolution_days_mean"][cls_idx[idx]]))
+            down_until[idx] = d + res.astype(np.int64)
+            a = age_y[idx]
+            p_rep = np.minimum(
+                repl_cfg["max"],
+                repl_cfg["base"] + repl_cfg["slope"] * np.maximum(0, a / median[idx] - 0.7),
+            )
+            policy = (d - fails12[idx, hz["policy_failures_12m"] - 1] < 365) & (
+                a > hz["policy_min_age_share"] * median[idx]
+            )
+            replace = eolf[idx] | policy | (rng.random(len(idx)) < p_rep)
+            r_idx = idx[replace]
+            if len(r_idx):
+                rep.append((r_idx, d, "after_failure"))
+                new_day = d + 1 + rng.integers(0, 10, len(r_idx))
+                inst[r_idx] = new_day
+                eol[r_idx] = new_day + draw_life(np.zeros(len(r_idx)), r_idx)
+                foul[r_idx] = 0.0
+                pend[r_idx] = NONE
+                pend_kind[r_idx] = 0
+                fails12[r_idx] = -NONE
+            k_idx = idx[~replace]
+            if len(k_idx):
+                cleared = pend[k_idx] <= d
+                pend[k_idx[cleared]] = NONE
+                pend_kind[k_idx[cleared]] = 0
+                rw = (rng.random(len(k_idx)) < hz["p_rework"]) & (pend[k_idx] == NONE)
+                rw_idx = k_idx[rw]
+                lo_rw, hi_rw = hz["rework_days"]
+                pend[rw_idx] = d + rng.integers(lo_rw, hi_rw + 1, len(rw_idx))
+                pend_on[rw_idx] = d
+                pend_kind[rw_idx] = KIND_REWORK
+        down_store[:, d] = d <= down_until
+        if d in psp_days:
+            old = heating & ((d - inst) / 365.25 > median) & (pend == NONE)
+            pick = old & (rng.random(n) < hz["psp_share_per_year"] * 5)
+            if pick.any():
+                idx = np.nonzero(pick)[0]
+                rep.append((idx, d, "psp"))
+                inst[idx] = d
+                eol[idx] = d + draw_life(np.zeros(len(idx)), idx)
+                foul[idx] = 0.0
+
+    # ---- truth (closed form given the hidden state, §4.7 oracle)
+    failures = _failures_frame(assets, fl, day0)
+    truth = _truth_frame(
+        assets, cutoffs, snap_age, snap_pend, lam_store, visits, p_prog, pf_mean, eta, k,
+        deterministic, median, hz["p_detect_at_visit"], failures, day0, simulated, eol_fail_share,
+    )  # fmt: skip
+    work_orders = _work_orders_frame(
+        assets, wo, rep, visits, params, rng, day0, days, chunk_id, names, cls_idx
+    )
+    readings = sensor_readings(
+        assets=assets,
+        buildings=buildings,
+        dwellings=dwellings,
+        temps=temps,
+        dju=dju,
+        deg=deg_store,
+        mode=mode_store,
+        foul=foul_store,
+        down=down_store,
+        usage=usage,
+        trips=trips,
+        params=params,
+        rng=rng,
+        day0=day0,
+    )
+    final_inst = day0 + pd.to_timedelta(inst, unit="D")
+    known_share = params["work_orders"]["installed_on_known_share"]
+    keep = rng.random(n) < known_share
+    attributes = pd.DataFrame(
+        {
+            "asset_ref": assets["asset_ref"],
+            "asset_tag": assets["asset_tag"],
+            "installed_on": pd.Series(final_inst.strftime("%Y-%m-%d"), dtype=object).where(
+                keep, None
+            ),
+        }
+    )
+    share = {}
+    for c in ("boiler_individual", "boiler_collective", "heat_pump"):
+        m = assets["sim_class"].to_numpy() == c
+        if m.any():
+            share[c] = float(unserv_days[m].sum() / (m.sum() * days))
+    return ChunkResult(work_orders, readings, failures, truth, attributes, share)
+
+
+def _failures_frame(assets: pd.DataFrame, fl: list, day0: pd.Timestamp) -> pd.DataFrame:
+    if not fl:
+        return pd.DataFrame(
+            {
+                "asset_ref": pd.Series([], dtype=object),
+                "day": pd.Series([], dtype="datetime64[ms]"),
+                "predictable": pd.Series([], dtype=bool),
+                "fault_mode": pd.Series([], dtype=object),
+                "_idx": pd.Series([], dtype=np.int64),
+                "_d": pd.Series([], dtype=np.int64),
+            }
+        )
+    idx = np.concatenate([f[0] for f in fl])
+    d = np.concatenate([np.full(len(f[0]), f[1]) for f in fl])
+    return pd.DataFrame(
+        {
+            "asset_ref": assets["asset_ref"].to_numpy(object)[idx],
+            "day": (day0 + pd.to_timedelta(d, unit="D")).astype("datetime64[ms]"),
+            "predictable": np.concatenate([f[2] for f in fl]).astype(bool),
+            "fault_mode": np.concatenate([f[3] for f in fl]),
+            "_idx": idx,
+            "_d": d,
+        }
+    )
+
+
+def _gamma2_cdf(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """CDF of Gamma(shape 2, scale): 1 − e^(−x/θ)(1 + x/θ)."""
+    z = x / scale
+    return 1.0 - np.exp(-z) * (1.0 + z)
+
+
+def _truth_frame(
+    assets, cutoffs, snap_age, snap_pend, lam, visits, p_prog, pf_mean, eta, k, deterministic,
+    median, p_detect, failures, day0, simulated, eol_fail_share,
+) -> pd.DataFrame:  # fmt: skip
+    n = len(assets)
+    sim_idx = np.nonzero(simulated)[0]
+    counts = np.zeros((n, max(len(cutoffs), 1)), dtype=np.int32)
+    frames = []
+    scale = pf_mean / 2.0
+    kk = np.where(k > 0, k, 1.0)
+    r = np.arange(HORIZON, 0, -1)  # days left until the horizon end
+    # an onset counts only if its P-F interval ends inside the window (same for every cutoff)
+    w = (1 - p_prog)[:, None] + p_prog[:, None] * _gamma2_cdf(r[None, :], scale[:, None])
+    for j, c in enumerate(cutoffs):
+        big_lambda = np.einsum("ij,ij->i", lam[:, c : c + HORIZON], w)
+        elapsed, kind = snap_pend[c]
+        f_e = _gamma2_cdf(np.maximum(elapsed, 0), scale)
+        f_h = _gamma2_cdf(np.maximum(elapsed, 0) + HORIZON, scale)
+        p_pend = np.where(kind == KIND_PROG, (f_h - f_e) / np.maximum(1 - f_e, 1e-12), 0.0)
+        visit_soon = visits[:, c : c + HORIZON].any(axis=1)
+        p_pend = p_pend * np.where(visit_soon, 1 - 0.5 * p_detect, 1.0)
+        p_pend = np.where(kind == KIND_REWORK, 1.0, p_pend)
+        a = np.maximum(snap_age[c], 0.0)
+        a2 = a + HORIZON / 365.25
+        s_ratio = np.exp(-((a2 / eta) ** kk) + (a / eta) ** kk)
+        p_eol = np.where(deterministic, 0.0, 1 - s_ratio) * eol_fail_share
+        p = 1 - (1 - p_pend) * (1 - p_eol) * np.exp(-big_lambda)
+        if len(failures):
+            fd = failures["_d"].to_numpy()
+            inwin = (fd >= c) & (fd < c + HORIZON)
+            np.add.at(counts[:, j], failures["_idx"].to_numpy()[inwin], 1)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "asset_ref": assets["asset_ref"].to_numpy(object)[sim_idx],
+                    "cutoff": (day0 + pd.Timedelta(days=c))
+                    .to_datetime64()
+                    .astype("datetime64[ms]"),
+                    "p_failure_90d": p[sim_idx],
+                    "failures_90d": counts[sim_idx, j],
+                    "age_years": snap_age[c][sim_idx].astype(np.float32),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["asset_ref", "cutoff", "p_failure_90d", "failures_90d"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _work_orders_frame(
+    assets, wo, rep, visits, params, rng, day0, days, chunk_id, names, cls_idx
+) -> pd.DataFrame:  # fmt: skip
+    n = len(assets)
+    cls = assets["sim_class"].to_numpy(object)
+    parts = []
+    for idx, d, kind, key in wo:
+        parts.append((idx, np.full(len(idx), d), kind, key))
+    for idx, d, reason in rep:
+        parts.append((idx, np.full(len(idx), d + 1), "replacement", reason))
+    vi, vd = np.nonzero(visits)
+    if len(vi):
+        parts.append((vi, vd, "preventive", "visit"))
+    # inspections and noise correctives, independent of the hidden state
+    for i, c in enumerate(names):
+        spec = params["classes"][c]
+        m = np.nonzero(cls_idx == i)[0]
+        if not len(m):
+            continue
+        insp = spec.get("inspection")
+        if insp:
+            step = insp["interval_days"]
+            phase = rng.integers(0, step, len(m))
+            for kk in range(days // step + 1):
+                dd = phase + kk * step
+                ok = dd < days
+                parts.append((m[ok], dd[ok], "inspection", "inspection"))
+        rate = spec["corrective_per_year"] * days / 365.25
+        cnt = rng.poisson(rate, len(m))
+        if cnt.sum():
+            ii = np.repeat(m, cnt)
+            parts.append((ii, rng.integers(0, days, len(ii)), "corrective", "noise"))
+    if not parts:
+        return pd.DataFrame(
+            columns=[
+                "work_order_id",
+                "asset_ref",
+                "opened_at",
+                "closed_at",
+                "kind",
+                "cost_eur",
+                "labour_hours",
+                "trade",
+                "description",
+            ]
+        )
+    idx = np.concatenate([p[0] for p in parts])
+    d = np.concatenate([p[1] for p in parts]).astype(np.float64)
+    kind = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
+    key = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
+    m = len(idx)
+    wop = params["work_orders"]
+    delay = rng.lognormal(np.log(wop["logging_delay_median_days"]), wop["logging_delay_sigma"], m)
+    hours = np.where(kind == "failure", delay, 8 / 24 + rng.random(m) * 9 / 24)
+    opened_days = np.where(kind == "failure", d + np.minimum(hours, 20), d + hours)
+    specs = [params["classes"][c] for c in cls[idx]]
+    res = np.array([s["resolution_days_mean"] for s in specs])
+    dur = np.where(
+        kind == "failure", rng.exponential(res), np.where(kind == "replacement", 1.0, 0.2)
+    )
+    cost_key = {
+        "failure": "cost_failure_eur",
+        "replacement": "cost_replacement_eur",
+        "preventive": "cost_preventive_eur",
+        "corrective": "cost_corrective_eur",
+        "inspection": None,
+    }
+    base_cost = np.array(
+        [
+            (s.get("inspection") or {}).get("cost_eur", 200)
+            if cost_key[kk] is None
+            else s[cost_key[kk]]
+            for s, kk in zip(specs, kind, strict=True)
+        ],
+        dtype=np.float64,
+    )
+    cost = np.round(base_cost * rng.lognormal(-(wop["cost_sigma"] ** 2) / 2, wop["cost_sigma"], m))
+    labour = np.round(np.clip(cost / 65.0, 0.5, 400), 1)
+    texts = _descriptions(kind, key, cls[idx], rng, specs)
+    fmodes = None
+    _ = fmodes, n
+    opened = day0 + pd.to_timedelta(np.round(opened_days * 1440), unit="min")
+    closed = opened + pd.to_timedelta(np.round(dur * 1440), unit="min")
+    frame = pd.DataFrame(
+        {
+            "asset_ref": assets["asset_ref"].to_numpy(object)[idx],
+            "opened_at": opened,
+            "closed_at": closed,
+            "kind": kind,
+            "cost_eur": cost,
+            "labour_hours": labour,
+            "trade": [s["trade"] for s in specs],
+            "description": texts,
+        }
+    )
+    frame = frame[frame["opened_at"] < day0 + pd.Timedelta(days=days)]
+    frame = frame.sort_values(["opened_at", "asset_ref"], kind="stable").reset_index(drop=True)
+    frame.insert(0, "work_order_id", [f"OT{chunk_id:05d}-{i + 1:07d}" for i in range(len(frame))])
+    frame["opened_at"] = frame["opened_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame["closed_at"] = frame["closed_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return frame
+
+
+_VISIT_TEXT = {
+    "boiler_individual": "Entretien annuel chaudière (attestation)",
+    "boiler_collective": "Entretien annuel chaufferie, ramonage",
+    "heat_pump": "Entretien biennal pompe à chaleur",
+    "dhw_storage": "Détartrage préparateur ECS, contrôle légionelle",
+    "ventilation_fan": "Visite annuelle VMC gaz, changement courroie, test DSC",
+    "pump": "Visite annuelle circulateurs",
+    "elevator": "Visite d'entretien ascenseur (6 semaines)",
+}
+_NOISE_TEXT = [
+    "Réglage thermostat", "Purge radiateur", "Robinet thermostatique bloqué",
+    "Bruit signalé par le locataire", "Nettoyage seuil porte", "Remplacement voyant",
+]  # fmt: skip
+
+
+def _descriptions(kind, key, cls, rng, specs) -> list[str]:
+    out = []
+    pick = rng.random(len(kind))
+    for kd, ky, c, p in zip(kind, key, cls, pick, strict=True):
+        if kd == "failure":
+            out.append("Dépannage : panne signalée")
+        elif kd == "replacement":
+            out.append(
+                {
+                    "after_failure": "Remplacement après panne",
+                    "end_of_life": "Remplacement fin de vie",
+                    "psp": "Renouvellement programmé (PSP)",
+                }[ky]
+            )
+        elif kd == "preventive":
+            out.append(_VISIT_TEXT.get(c, "Visite préventive"))
+        elif kd == "inspection":
+            out.append("Contrôle réglementaire")
+        elif ky == "detected":
+            out.append("Anomalie détectée lors de la visite, réparation")
+        else:
+            out.append(_NOISE_TEXT[int(p * len(_NOISE_TEXT))])
+    return out

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+from dask.dataframe.utils import assert_eq
+
+from predict import PredictError, build_features, monthly_cutoffs
+from predict.features.history import history_features
+from predict.features.peers import robust_z
+from predict.features.readings import degree_days, reading_window_features
+from predict.features.static import static_features
+
+CUT = pd.Timestamp("2024-04-01")
+
+
+def _daily(ref: str, channel: str, values: np.ndarray, end: pd.Timestamp = CUT) -> pd.DataFrame:
+    days = pd.date_range(end=end - pd.Timedelta(days=1), periods=len(values), freq="D")
+    return pd.DataFrame({"asset_ref": ref, "channel": channel, "day": days, "value": values})
+
+
+def test_window_means_ratios_and_trend_on_a_tiny_frame():
+    # 120 days at 1.0 then the last 30 days at 2.0
+    values = np.r_[np.ones(120), np.full(30, 2.0)]
+    part = _daily("A", "cycles", values)
+    out = reading_window_features(part, cutoffs=[CUT], channels=["cycles"])
+    row = out.iloc[0]
+    assert row["cycles__mean7"] == pytest.approx(2.0)
+    assert row["cycles__mean30"] == pytest.approx(2.0)
+    assert row["cycles__mean90"] == pytest.approx((60 + 60) / 90)
+    assert row["cycles__ratio30_prev90"] == pytest.approx(2.0)
+    assert row["cycles__std30"] == pytest.approx(0.0, abs=1e-9)
+    assert row["cycles__trend90"] > 0
+    assert row["cycles__cov30"] == pytest.approx(1.0)
+    assert row["cycles__days_since_reading"] == pytest.approx(1.0)
+
+
+def test_linear_series_gives_exact_slope():
+    values = np.arange(200, dtype=float)  # +1 per day
+    out = reading_window_features(_daily("A", "x", values), cutoffs=[CUT], channels=["x"])
+    mean90 = values[-90:].mean()
+    assert out.loc[0, "x__trend90"] == pytest.approx(30.0 / mean90, rel=1e-6)
+
+
+def test_weather_normalised_ratio_is_one_when_load_explains_everything():
+    rng = np.random.default_rng(1)
+    n = 400
+    temp = 10 + 8 * np.sin(np.arange(n) / 58.0) + rng.normal(0, 1, n)
+    d = degree_days(temp)
+    energy = 3.0 + 2.0 * d
+    part = _daily("A", "energy_kwh", energy)
+    days = part["day"]
+    dju = pd.DataFrame({"B": d}, index=pd.DatetimeIndex(days))
+    out = reading_window_features(
+        part,
+        cutoffs=[CUT],
+        channels=["energy_kwh"],
+        dju=dju,
+        weather_key=pd.Series({"A": "B"}),
+    )
+    assert out.loc[0, "energy_kwh__wn_ratio30"] == pytest.approx(1.0, rel=1e-6)
+    # the raw 30-day mean still moves with the season
+    assert out.loc[0, "energy_kwh__ratio30_year"] != pytest.approx(1.0, rel=1e-2)
+
+
+def test_channel_without_readings_gives_nan_columns_not_an_error():
+    part = _daily("A", "cycles", np.ones(50))
+    out = reading_window_features(part, cutoffs=[CUT], channels=["cycles", "trips"])
+    assert out["trips__mean30"].isna().all()
+    assert out["cycles__mean30"].notna().all()
+
+
+def test_history_counts_recencies_and_overdue():
+    sk = pd.DataFrame(
+        {
+            "asset_ref": ["A", "B"],
+            "cutoff": [CUT, CUT],
+            "category": ["boiler", "pump"],
+            "installed_on": [pd.Timestamp("2010-01-01"), pd.NaT],
+        }
+    )
+    wo = pd.DataFrame(
+        {
+            "asset_ref": ["A", "A", "A", "A", "B"],
+            "kind": ["failure", "failure", "preventive", "failure", "corrective"],
+            "opened_at": pd.to_datetime(
+                ["2023-06-01", "2024-03-01", "2022-04-01", "2024-04-01", "2024-02-01"]
+            ),
+        }
+    )
+    out = history_features(sk, wo).set_index("asset_ref")
+    assert out.loc["A", "failures_90d"] == 1  # the one on the cutoff day is excluded
+    assert out.loc["A", "failures_365d"] == 2
+    assert out.loc["A", "days_since_failure"] == (CUT - pd.Timestamp("2024-03-01")).days
+    overdue = (CUT - pd.Timestamp("2022-04-01")).days - 365
+    assert out.loc["A", "service_overdue_days"] == pytest.approx(overdue)
+    assert out.loc["B", "corrective_90d"] == 1
+    assert np.isnan(out.loc["B", "service_overdue_days"])  # no statutory interval for pumps
+
+
+def test_static_features_age_and_dwellings_served():
+    sk = pd.DataFrame(
+        {
+            "asset_ref": ["A", "L"],
+            "cutoff": [CUT, CUT],
+            "installed_on": [pd.Timestamp("2014-04-01"), pd.NaT],
+            "expected_life_years": [20.0, 25.0],
+            "year_built": [1970, 1970],
+            "building_id": [1, 1],
+            "serves": ["dwelling", "building"],
+            "category": ["boiler", "elevator"],
+        }
+    )
+    b = pd.DataFrame({"building_id": [1], "storeys": [5], "dwellings": [40]})
+    out = static_features(sk, b)
+    assert out.loc[0, "age_years"] == pytest.approx(10.0, abs=0.01)
+    assert out.loc[1, "dwellings_served"] == 40
+    assert out.loc[0, "dwellings_served"] == 1
+    assert np.isnan(out.loc[1, "age_years"])
+
+
+def test_robust_z_guards_zero_mad():
+    z = robust_z(pd.Series([1.0, 1.0, 1.0, 1.0, 3.0]), [pd.Series(["g"] * 5)])
+    assert np.isfinite(z).all()
+    assert z.iloc[-1] > 3.5
+    same = robust_z(pd.Series([2.0] * 4), [pd.Series(["g"] * 4)])
+    assert (same == 0).all()
+
+
+def _tiny_inputs(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    refs = [f"A{i}" for i in range(12)]
+    assets = pd.DataFrame(
+        {
+            "asset_id": range(1, 13),
+            "asset_ref": refs,
+            "building_id": [1 + i % 2 for i in range(12)],
+            "category": ["boiler"] * 8 + ["elevator"] * 4,
+            "installed_on": pd.to_datetime(["2010-01-01"] * 12),
+            "expected_life_years": 15.0,
+            "serves": "dwelling",
+        }
+    )
+    frames = [
+        _daily(r, ch, rng.lognormal(0, 0.3, 500), end=pd.Timestamp("2024-06-01"))
+        for r in refs
+        for ch in ("cycles", "energy_kwh")
+    ]
+    readings = pd.concat(frames, ignore_index=True)
+    wo = pd.DataFrame(
+        {
+            "asset_ref": rng.choice(refs, 40),
+            "kind": rng.choice(["failure", "preventive", "corrective"], 40),
+            "opened_at": pd.Timestamp("2023-01-01")
+            + pd.to_timedelta(rng.integers(0, 520, 40), unit="D"),
+        }
+    )
+    cutoffs = monthly_cutoffs("2023-06-01", "2024-06-01")
+    return assets, wo, readings, cutoffs
+
+
+@pytest.mark.parametrize("npartitions", [1, 4])
+def test_dask_features_equal_pandas(npartitions):
+    assets, wo, readings, cutoffs = _tiny_inputs()
+    expected = build_features(assets, wo, readings, cutoffs)
+    # partitions of whole assets, as the readings store guarantees
+    ddf = dd.from_pandas(readings.set_index("asset_ref").sort_index(), npartitions=npartitions)
+    got = build_features(assets, wo, ddf, cutoffs)
+    assert_eq(got, expected, check_index=False)
+    assert got["cycles__mean30__peer_z"].notna().any()
+
+
+def test_no_feature_reads_data_at_or_after_its_cutoff():
+    assets, wo, readings, cutoffs = _tiny_inputs()
+    cut = cutoffs[6]
+    base = build_features(assets, wo, readings, [cut])
+    rng = np.random.default_rng(9)
+    future = readings["day"] >= cut
+    perturbed = readings.copy()
+    perturbed.loc[future, "value"] = rng.normal(100, 50, future.sum())
+    extra = pd.DataFrame(
+        {"asset_ref": "A0", "kind": "failure", "opened_at": [cut, cut + pd.Timedelta(days=3)]}
+    )
+    wo2 = pd.concat([wo[wo["opened_at"] < cut], extra], ignore_index=True)
+    got = build_features(assets, wo2, perturbed, [cut])
+    pd.testing.assert_frame_equal(got, base)
+    # and the perturbation does change the features of a later cutoff (the test can fail)
+    later = cut + pd.offsets.MonthBegin(1)
+    a = build_features(assets, wo, readings, [later])
+    b = build_features(assets, wo2, perturbed, [later])
+    assert not a["cycles__mean7"].equals(b["cycles__mean7"])
+
+
+def test_assets_without_readings_still_get_rows():
+    assets, wo, readings, cutoffs = _tiny_inputs()
+    readings = readings[readings["asset_ref"] != "A3"]
+    f = build_features(assets, wo, readings, cutoffs[:2])
+    rows = f[f["asset_ref"] == "A3"]
+    assert len(rows) == 2
+    assert rows["cycles__mean30"].isna().all()
+
+
+def test_no_cutoff_is_a_clear_error():
+    assets, wo, readings, _ = _tiny_inputs()
+    with pytest.raises(PredictError, match="no cutoff dates"):
+        build_features(assets, wo, readings, [])
