@@ -20,7 +20,8 @@ class RegistryError(PatrimoineError):
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One bad row of an import file: 1-based data row number (header excluded), column, reason."""
+    """One bad row of an import file: its line number as the user sees it (the header is row 1,
+    the first data row is row 2), the column, and the reason."""
 
     row: int | None
     column: str | None

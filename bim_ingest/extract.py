@@ -205,6 +205,38 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
+_AREA_PROPS = (
+    "surfacehabitable",
+    "netfloorarea",
+    "netarea",
+    "grossfloorarea",
+    "area",
+    "surface",
+    "wohnflache",
+)
+_TYPOLOGY_PROPS = ("typologie", "typology", "typologielogement", "dwellingtype")
+_YEAR_PROPS = ("yearofconstruction", "constructionyear", "anneedeconstruction", "baujahr")
+
+
+def _find_prop(psets: dict[str, dict[str, Any]], names: tuple[str, ...]) -> Any:
+    """The first non-placeholder value of a property named one of ``names`` (normalised)."""
+    for want in names:
+        for props in psets.values():
+            for key, value in props.items():
+                if key.replace(" ", "").replace("_", "").lower() == want:
+                    value = clean(value, key)
+                    if value is not None:
+                        return value
+    return None
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
 class _Index:
     """The relationships of one file, walked once."""
 
@@ -368,6 +400,8 @@ def _extract(f: ifcopenshell.file, path: Path, taxonomy: Taxonomy, shown: str) -
                 srec.longitude if srec else None,
             )
         )
+        year = _number(_find_prop(idx.own_psets(b), _YEAR_PROPS))
+        out.buildings[-1].year_built = int(year) if year and 1000 < year < 2200 else None
     fallback_building: str | None = None
 
     def building_of(chain: dict[str, Any]) -> str:
@@ -410,13 +444,19 @@ def _extract(f: ifcopenshell.file, path: Path, taxonomy: Taxonomy, shown: str) -
             continue
         chain = idx.spatial_chain(members[0])
         st = chain.get("storey")
+        zone_psets = idx.own_psets(zone)
+        area = _number(_find_prop(zone_psets, _AREA_PROPS))
+        if area is None:
+            areas = [_number(_find_prop(idx.own_psets(m), _AREA_PROPS)) for m in members]
+            area = sum(a for a in areas if a) or None
         out.dwellings.append(
             DwellingRecord(
                 zone.GlobalId,
                 building_of(chain),
                 zone.Name or _attr(zone, "LongName"),
                 st.GlobalId if st is not None else None,
-                typology(*names),
+                typology(*names) or typology(str(_find_prop(zone_psets, _TYPOLOGY_PROPS) or "")),
+                area,
             )
         )
         for m in members:
@@ -439,13 +479,15 @@ def _extract(f: ifcopenshell.file, path: Path, taxonomy: Taxonomy, shown: str) -
             and sp.GlobalId not in dwelling_ids
         ):
             # a space that is itself a dwelling
+            sp_psets = idx.own_psets(sp)
             out.dwellings.append(
                 DwellingRecord(
                     sp.GlobalId,
                     bgid,
                     sp.LongName or sp.Name,
                     st.GlobalId if st is not None else None,
-                    typology(*names),
+                    typology(*names) or typology(str(_find_prop(sp_psets, _TYPOLOGY_PROPS) or "")),
+                    _number(_find_prop(sp_psets, _AREA_PROPS)),
                 )
             )
             dwelling = sp.GlobalId
@@ -461,6 +503,7 @@ def _extract(f: ifcopenshell.file, path: Path, taxonomy: Taxonomy, shown: str) -
                 st.GlobalId if st is not None else None,
                 dwelling,
                 usage,
+                _number(_find_prop(idx.own_psets(sp), _AREA_PROPS)),
             )
         )
 

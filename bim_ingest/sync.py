@@ -232,6 +232,7 @@ def sync_records(session: Session, records: ModelRecords) -> IngestReport:
             "latitude": b.latitude,
             "longitude": b.longitude,
             "site_id": site_ids.get(b.site_global_id or ""),
+            "year_built": b.year_built,
         }
         known = session.scalar(select(Building.id).where(Building.global_id == b.global_id))
         if known is None and b.name and b.site_global_id and site_names.get(b.site_global_id):
@@ -245,7 +246,10 @@ def sync_records(session: Session, records: ModelRecords) -> IngestReport:
                 continue
         brows.append(row)
     ids, *_ = _upsert(
-        session, Building, brows, ("name", "address", "latitude", "longitude", "site_id")
+        session,
+        Building,
+        brows,
+        ("name", "address", "latitude", "longitude", "site_id", "year_built"),
     )
     building_ids.update(ids)
     building_gid_of = dict(

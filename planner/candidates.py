@@ -177,7 +177,9 @@ def make_candidates(
         asset_baseline(assets, scores, dwellings, constraints, p) if baseline is None else baseline
     )
     years = int(constraints.years)
-    growth = growth_matrix(base, years, p)
+    span = max(years, int(p.appraisal_years))
+    growth = growth_matrix(base, span, p)
+    discount = (1.0 + p.discount_rate) ** -np.arange(span)
     lam = base["lam"].to_numpy()
     cat = base["category"].astype("str")
     horizon = base["horizon_days"].astype(float).to_numpy() / 365.0
@@ -187,6 +189,10 @@ def make_candidates(
     pieces = []
 
     def piece(action, year, cost, hours, avoided, lam_before, lam_after, why):
+        # avoided: failures avoided per year (n × span); the horizon's count is reported, the
+        # discounted count over the appraisal period is what the option is worth
+        worth = (avoided * discount).sum(axis=1)
+        avoided = avoided[:, :years].sum(axis=1)
         return pd.DataFrame(
             {
                 "asset_id": base["asset_id"].to_numpy(),
@@ -200,19 +206,21 @@ def make_candidates(
                 "p_failure_before": 1 - np.exp(-lam_before * horizon),
                 "p_failure_after": 1 - np.exp(-lam_after * horizon),
                 "failures_avoided": avoided,
+                "appraisal_failures": worth,
                 "why": why,
             }
         )
 
     serviceable = ~cat.isin(STATUTORY_SERVICED).to_numpy()
-    avoided = lam * (1 - p.service_factor)
+    first_year = np.zeros((len(base), span))
+    first_year[:, 0] = np.where(serviceable, lam * (1 - p.service_factor), 0.0)
     pieces.append(
         piece(
             "service",
             0,
             cat.map(lambda c: p.of("service_cost_eur", c)).to_numpy(),
             cat.map(lambda c: p.of("service_hours", c)).to_numpy(),
-            np.where(serviceable, avoided, 0.0),
+            first_year,
             lam,
             lam * p.service_factor,
             f"extra service cuts the failure rate by {1 - p.service_factor:.0%} for a year",
@@ -224,16 +232,17 @@ def make_candidates(
             0,
             cat.map(lambda c: p.of("overhaul_cost_eur", c)).to_numpy() * factor,
             cat.map(lambda c: p.of("overhaul_hours", c)).to_numpy(),
-            lam * growth.sum(axis=1) * (1 - p.overhaul_factor),
+            lam[:, None] * growth * (1 - p.overhaul_factor),
             lam,
             lam * p.overhaul_factor,
-            f"overhaul cuts the failure rate by {1 - p.overhaul_factor:.0%} for the horizon",
+            f"overhaul cuts the failure rate by {1 - p.overhaul_factor:.0%}",
         )
     )
     replace_cost = cat.map(lambda c: p.of("replace_cost_eur", c)).to_numpy() * factor
     replace_hours = cat.map(lambda c: p.of("replace_hours", c)).to_numpy()
     for y in range(years):
-        avoided = (lam[:, None] * growth[:, y:] - new_lam[:, None]).sum(axis=1)
+        avoided = lam[:, None] * growth - new_lam[:, None]
+        avoided[:, :y] = 0.0
         pieces.append(
             piece(
                 "replace",
@@ -252,7 +261,7 @@ def make_candidates(
     aid = cands["asset_id"]
     cands["dwellings_affected"] = aid.map(info["dwellings_affected"]).astype(int)
     vpf = aid.map(info["value_per_failure"]).to_numpy()
-    cands["benefit_eur"] = cands["failures_avoided"] * vpf
+    cands["benefit_eur"] = cands["appraisal_failures"] * vpf
     cands["tenant_days_avoided"] = cands["failures_avoided"] * aid.map(
         info["tenant_days_per_failure"]
     ).to_numpy(dtype=float)

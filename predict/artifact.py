@@ -97,8 +97,19 @@ class ModelArtifact:
             data[f["name"]] = s
         return pd.DataFrame(data, index=frame.index)
 
+    def offset(self, frame: pd.DataFrame) -> np.ndarray:
+        """Log-odds the trees boost from: the Weibull age baseline's risk (0 when absent)."""
+        if self.metadata.get("init_score") != "weibull_age" or "weibull_age" not in self.baselines:
+            return np.zeros(len(frame))
+        from predict.baselines import WeibullAgeBaseline
+
+        base = WeibullAgeBaseline.from_json(self.baselines["weibull_age"])
+        return _logit(base.predict_proba(frame)[:, 1])
+
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.booster.predict(self.matrix(frame)), dtype=np.float64)
+        """Uncalibrated probability: σ(trees' raw score + the age-baseline offset)."""
+        raw = self.booster.predict(self.matrix(frame), raw_score=True)
+        return _sigmoid(np.asarray(raw, dtype=np.float64) + self.offset(frame))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         a, b = float(self.calibration["a"]), float(self.calibration["b"])
@@ -111,7 +122,12 @@ class ModelArtifact:
     def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
         """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped."""
         c = self.booster.predict(self.matrix(frame), pred_contrib=True)
-        return pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
+        out = pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
+        off = self.offset(frame)
+        if off.any() and "age_years" in out.columns:
+            # the age baseline the trees start from, relative to the average asset: age's share
+            out["age_years"] += off - np.median(off)
+        return out
 
 
 def save_artifact(artifact: ModelArtifact, folder: Path) -> ModelArtifact:

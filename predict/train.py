@@ -27,9 +27,9 @@ from predict.labels import TimeSplit
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.03,
+    "learning_rate": 0.02,
     "n_estimators": 400,
-    "num_leaves": 15,
+    "num_leaves": 7,
     "max_bin": 63,
     "subsample": 0.8,
     "subsample_freq": 1,
@@ -73,11 +73,16 @@ def lgbm_params(
 
 
 def fit_booster(
-    X: pd.DataFrame, y: np.ndarray, params: dict[str, Any], *, client: Any = None
+    X: pd.DataFrame,
+    y: np.ndarray,
+    params: dict[str, Any],
+    *,
+    client: Any = None,
+    init_score: np.ndarray | None = None,
 ) -> lgb.Booster:
     """One LightGBM fit: on the Dask cluster when ``client`` is given, else in-process."""
     if client is None:
-        return lgb.LGBMClassifier(**params).fit(X, y).booster_
+        return lgb.LGBMClassifier(**params).fit(X, y, init_score=init_score).booster_
     import dask.dataframe as dd
     from lightgbm.dask import DaskLGBMClassifier
 
@@ -90,21 +95,28 @@ def fit_booster(
     fy = client.scatter([pd.Series(y[p], index=Xr.index[p], name="y") for p in parts])
     dX = dd.from_delayed(fx, meta=Xr.iloc[:0], verify_meta=False)
     dy = dd.from_delayed(fy, meta=pd.Series([], dtype=bool, name="y"), verify_meta=False)
+    d_init = None
+    if init_score is not None:
+        fi = client.scatter([pd.Series(init_score[p], index=Xr.index[p]) for p in parts])
+        d_init = dd.from_delayed(fi, meta=pd.Series([], dtype="float64"), verify_meta=False)
     # each worker uses its own thread count; LightGBM ignores (and warns about) n_jobs here
     dask_params = {k: v for k, v in params.items() if k != "n_jobs"}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-        model = DaskLGBMClassifier(client=client, **dask_params).fit(dX, dy)
+        model = DaskLGBMClassifier(client=client, **dask_params).fit(dX, dy, init_score=d_init)
     return model.to_local().booster_
 
 
-def _best_iteration(booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray) -> int:
+def _best_iteration(
+    booster: lgb.Booster, X: pd.DataFrame, y: np.ndarray, offset: np.ndarray
+) -> int:
     total = booster.current_iteration()
     if y.sum() == 0 or y.all():
         return total
     best, best_ap = total, -1.0
     for it in range(_ITER_STEP, total + 1, _ITER_STEP):
-        ap = average_precision_score(y, booster.predict(X, num_iteration=it))
+        raw = booster.predict(X, num_iteration=it, raw_score=True) + offset
+        ap = average_precision_score(y, raw)
         if ap > best_ap + 1e-4:
             best, best_ap = it, ap
     return best
@@ -167,17 +179,36 @@ def train(
     p = params or lgbm_params(
         len(y_tr), int(y_tr.sum()), random_state=random_state, num_threads=num_threads
     )
-    booster = fit_booster(X.iloc[idx["train"]], y_tr, p, client=client)
-    Xv, yv = X.iloc[idx["valid"]], y_all[idx["valid"]]
-    best = _best_iteration(booster, Xv, yv)
-    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
-    calibration = fit_platt(np.asarray(booster.predict(Xv)), yv)
-    spec = feature_spec(features, names)
-    art = ModelArtifact(booster=booster, features=spec, calibration=calibration, metadata={})
-    # baselines, fitted on the same training rows
+    # baselines, fitted on the training rows; the trees boost from the age baseline's log-odds
+    # (init_score), so they learn what raises or lowers risk beyond category and age
     train_rows = features.iloc[idx["train"]]
     weibull = WeibullAgeBaseline(horizon_days=horizon_days).fit(train_rows, y_tr)
     rate = PastFailureRateBaseline().fit(train_rows, y_tr)
+    offset = _logit(weibull.predict_proba(features)[:, 1])
+    booster = fit_booster(
+        X.iloc[idx["train"]], y_tr, p, client=client, init_score=offset[idx["train"]]
+    )
+    Xv, yv = X.iloc[idx["valid"]], y_all[idx["valid"]]
+    best = _best_iteration(booster, Xv, yv, offset[idx["valid"]])
+    booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
+    spec = feature_spec(features, names)
+    base_meta = {"init_score": "weibull_age"}
+    baselines = {"weibull_age": weibull.to_json()}
+    uncal = ModelArtifact(
+        booster=booster,
+        features=spec,
+        calibration={"a": 1.0, "b": 0.0},
+        metadata=base_meta,
+        baselines=baselines,
+    )
+    calibration = fit_platt(uncal.raw_probability(features.iloc[idx["valid"]]), yv)
+    art = ModelArtifact(
+        booster=booster,
+        features=spec,
+        calibration=calibration,
+        metadata=base_meta,
+        baselines=baselines,
+    )
     test_rows = features.iloc[idx["test"]]
     y_te = y_all[idx["test"]]
     preds = {
@@ -187,6 +218,7 @@ def train(
     }
     metrics = evaluate(y_te, preds, test_rows["category"])
     meta = {
+        "init_score": "weibull_age",
         "horizon_days": horizon_days,
         "train_start": str(split.train[0].date()),
         "train_end": str(split.train[-1].date()),
@@ -217,6 +249,6 @@ def train(
         calibration=calibration,
         metadata=meta,
         metrics=metrics,
-        baselines={"weibull_age": weibull.to_json()},
+        baselines=baselines,
         report=report,
     )

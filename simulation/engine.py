@@ -656,7 +656,9 @@ def _work_orders_frame(
             "description": texts,
         }
     )
-    frame = frame[frame["opened_at"] < day0 + pd.Timedelta(days=days)]
+    # every failure keeps its work order (one logged just after the end stays in the extract)
+    end = day0 + pd.Timedelta(days=days)
+    frame = frame[(frame["opened_at"] < end) | (frame["kind"] == "failure")]
     frame = frame.sort_values(["opened_at", "asset_ref"], kind="stable").reset_index(drop=True)
     frame.insert(0, "work_order_id", [f"OT{chunk_id:05d}-{i + 1:07d}" for i in range(len(frame))])
     frame["opened_at"] = frame["opened_at"].dt.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,4 +1,4 @@
-"""Recognising an import file: its format from its first bytes, and a CSV file's dialect.
+r"""Recognising an import file: its format from its first bytes, and a CSV file's dialect.
 
 Examples
 --------

@@ -114,6 +114,10 @@ def build_model(
     ifcopenshell.api.group.assign_group(
         f, products=[spaces["Séjour"], spaces["Chambre"], spaces["Salle de bain"]], group=zone
     )
+    pset = ifcopenshell.api.pset.add_pset(f, product=zone, name="Patrimoine_Logement")
+    ifcopenshell.api.pset.edit_pset(f, pset=pset, properties={"SurfaceHabitable": 47.5})
+    pset = ifcopenshell.api.pset.add_pset(f, product=building, name="Pset_BuildingCommon")
+    ifcopenshell.api.pset.edit_pset(f, pset=pset, properties={"YearOfConstruction": "1968"})
 
     eq: dict[str, object] = {}
 

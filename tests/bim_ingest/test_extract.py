@@ -47,6 +47,8 @@ def test_dwellings_from_zones_with_typology(model) -> None:
     _, _, rec = model
     (dwelling,) = rec.dwellings
     assert (dwelling.name, dwelling.typology) == ("Logement 101 - T2", "T2")
+    assert dwelling.area_m2 == 47.5
+    assert rec.buildings[0].year_built == 1968
     members = {s.long_name for s in rec.spaces if s.dwelling_global_id == dwelling.global_id}
     assert members == {"Séjour", "Chambre", "Salle de bain"}
 

@@ -26,8 +26,14 @@ from planner.candidates import affected_dwellings
 START = dt.date(2027, 1, 4)
 
 
-def _plan(frames, budget, years=2, **kw):  # noqa: ANN001, ANN202
-    return build_plan(**frames, constraints=PlanConstraints(budget, years=years, start=START, **kw))
+def _plan(frames, budget, years=2, parameters=None, **kw):  # noqa: ANN001, ANN202
+    """A plan; by default every option with a positive benefit may use the budget, so that
+    budgets, crews and weeks get exercised."""
+    return build_plan(
+        **frames,
+        constraints=PlanConstraints(budget, years=years, start=START, **kw),
+        parameters=parameters or PlanParameters(min_benefit_per_euro=0.0),
+    )
 
 
 @pytest.mark.parametrize(("budget", "years"), [(25_000, 1), (30_000, 2), (60_000, 3), (400_000, 2)])
@@ -101,10 +107,8 @@ def test_big_jobs_span_weeks_and_heuristic_method(frames) -> None:  # noqa: ANN0
     assert weeks.groupby(seg["job_id"]).nunique().min() >= 2
     assert result.gap <= 0.05
     assert result.objective == pytest.approx(result.plan["benefit_eur"].sum())
-    frugal = build_plan(
-        **frames,
-        constraints=PlanConstraints(400_000, years=2, start=START),
-        parameters=PlanParameters(min_benefit_per_euro=1.0),
+    frugal = build_plan(  # the default: an option must be worth its cost
+        **frames, constraints=PlanConstraints(400_000, years=2, start=START)
     )
     imp = frugal.plan[~frugal.plan["statutory"]]
     assert (imp["benefit_eur"] >= imp["cost_eur"]).all()

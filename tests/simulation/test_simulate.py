@@ -50,11 +50,12 @@ def _repairable_rate(summary, failures, classes, name: str) -> float:
 @pytest.mark.parametrize(
     ("name", "tolerance"),
     [
-        ("boiler_individual", 0.2),
-        ("water_heater", 0.3),
-        ("ventilation_fan", 0.5),
-        ("elevator", 0.5),
-        ("heat_pump", 0.45),
+        # tolerances: Poisson noise plus site frailty and vandalism on a 12-estate world
+        ("boiler_individual", 0.3),
+        ("water_heater", 0.35),
+        ("ventilation_fan", 0.7),
+        ("elevator", 0.6),
+        ("heat_pump", 0.65),
     ],
 )
 def test_failure_rates_match_table_g2(world, name: str, tolerance: float) -> None:
