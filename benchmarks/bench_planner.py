@@ -24,7 +24,7 @@ import pandas as pd
 
 from planner import PlanConstraints, PlanParameters, Problem, build_plan, make_candidates
 from planner.candidates import asset_baseline
-from planner.optimise import solve_exact, solve_greedy_ratio, solve_heuristic
+from planner.optimise import optimise, solve_exact, solve_greedy_ratio, solve_heuristic
 
 RESULTS = Path(__file__).parent / "results" / "planner.md"
 START = dt.date(2027, 1, 4)
@@ -118,7 +118,7 @@ def synthetic_stock(n_assets: int, seed: int = 0) -> dict[str, pd.DataFrame]:
 
 
 def selection_problem(frames: dict, years: int, budget: float) -> tuple[Problem, int, int]:
-    p = PlanParameters()
+    p = PlanParameters(min_benefit_per_euro=0.0)  # every option with a positive benefit
     c = PlanConstraints(budget, years=years, start=START)
     base = asset_baseline(frames["assets"], frames["scores"], frames["dwellings"], c, p)
     cands = make_candidates(
@@ -288,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plan-assets", type=int, default=3000, help="stock for the build_plan run")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--world", type=Path, help="workspace of a simulated world with truth")
+    ap.add_argument("--world-note", default="", help="how the world was made (for the report)")
     ap.add_argument(
         "--world-budget-factor",
         type=float,
@@ -309,15 +310,23 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     runs = {}
-    runs["HiGHS MILP"] = solve_exact(pb, gap=args.gap, time_limit=args.time_limit)
+    runs["HiGHS MILP, cold start"] = solve_exact(pb, gap=args.gap, time_limit=args.time_limit)
     runs["LP-dual greedy"] = solve_heuristic(pb)
+    t0 = time.perf_counter()
+    warm = optimise(pb, method="auto", gap=args.gap, time_limit=args.time_limit)
+    warm.seconds = time.perf_counter() - t0
+    runs[f"`auto` (what `plan` runs): {warm.solver}"] = warm
     runs["value/cost greedy"] = solve_greedy_ratio(pb)
-    best_bound = min(r.bound for k, r in runs.items() if k != "value/cost greedy")
+    best_bound = min(
+        r.bound for k, r in runs.items() if k != "value/cost greedy" and np.isfinite(r.bound)
+    )
     lines = [
         "# Planner benchmark",
         "",
         f"Command: `.venv/bin/python -m benchmarks.bench_planner --assets {args.assets} "
-        f"--years {args.years} --gap {args.gap}`",
+        f"--years {args.years} --gap {args.gap}"
+        + (f" --world {args.world}" if args.world else "")
+        + "`",
         "",
         f"Machine: {platform.machine()}, Python {sys.version.split()[0]}, 2 cores shared with "
         f"four other engineers' jobs (load average at start {load:.1f}); HiGHS with 1 thread. "
@@ -326,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         "## (a) Optimiser: selection under annual budgets and crew hours",
         "",
         f"{pb.size:,} candidate interventions ({n_assets:,} assets × service / overhaul / "
-        f"replace in year 1..{args.years}), {args.years} years, {n_trades} trades, annual "
+        f"replace in year 1..{args.years}; every option with a positive benefit, i.e. "
+        "`min_benefit_per_euro=0`), "
+        f"{args.years} years, {n_trades} trades, annual "
         f"budget {budget:,.0f} EUR, crew hours at 60 % of the candidates' needs. Gap = "
         "(best proven bound − objective) / bound; the bound is the MILP's dual bound or the "
         "LP relaxation, whichever is lower.",
@@ -336,18 +347,21 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for name, r in runs.items():
         gap = (best_bound - r.objective) / best_bound
-        own = f"{r.bound:,.0f}" if name != "value/cost greedy" else "—"
+        own = f"{r.bound:,.0f}" if name != "value/cost greedy" and np.isfinite(r.bound) else "—"
         lines.append(f"| {name} | {r.seconds:.1f} | {r.objective:,.0f} | {own} | {gap:.3%} |")
         print(
             f"{name}: {r.seconds:.1f} s, objective {r.objective:,.0f}, gap {gap:.3%} ({r.status})",
             flush=True,
         )
-    exact = runs["HiGHS MILP"]
+    exact = warm
     lines += [
         "",
-        f"Goal: under 60 s for a stated gap under 1 %: HiGHS "
+        f"Goal: under 60 s for a stated gap under 1 %: `auto` (the greedy, then HiGHS from its "
+        "plan if the greedy is not within the stated gap of its LP bound) "
         f"{'met' if exact.seconds < 60 and exact.gap < 0.01 else 'NOT met'} "
-        f"({exact.seconds:.1f} s, gap {exact.gap:.3%}, status {exact.status}).",
+        f"({exact.seconds:.1f} s, proven gap {exact.gap:.3%}, HiGHS status {exact.status}). "
+        "A cold-started HiGHS may reach its time limit without an incumbent on a loaded "
+        "machine (objective 0 above): that is why `auto` hands it the greedy's plan.",
     ]
 
     t0 = time.perf_counter()
@@ -371,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         "## (b) Outcome against the simulated world's truth",
         "",
         *outcome_lines(args.world, args.world_budget_factor),
+        *(["", f"How that world was made: {args.world_note}"] if args.world_note else []),
     ]
     if not args.no_write:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -360,7 +360,11 @@ def _records(path: Path, sh: dict[str, list[dict[str, Any]]], tax: Taxonomy) -> 
         psets = {"COBie_Type": {k: v for k, v in t.items() if v not in (None, "")}}
         psets.update(attrs.get(("Type", gid), attrs.get(("Type", t["Name"]), {})))
         facts = asset_facts(psets)
-        life = parse_years(t.get("ExpectedLife"), clean(t.get("DurationUnit")))
+        unit = t.get("DurationUnit")
+        life = parse_years(t.get("ExpectedLife"), unit if isinstance(unit, str) else None)
+        if life is None and not isinstance(unit, str):
+            # ifcfm's COBie 2.4 preset writes the service life into DurationUnit
+            life = parse_years(unit)
         cls = classify(
             None,
             type_class=clean(t.get("ExtObject")),
@@ -627,6 +631,10 @@ def export_cobie(session: Session, path: Path | str) -> Path:
         .options(selectinload(Asset.asset_type), selectinload(Asset.systems))
     ).all()
     used_types = {a.asset_type_id for a in assets if a.asset_type_id is not None}
+    type_class: dict[int, str] = {}
+    for a in assets:
+        if a.asset_type_id is not None and a.classification:
+            type_class.setdefault(a.asset_type_id, a.classification)
     type_name: dict[int, str] = {}
     for t in session.scalars(select(AssetType).where(AssetType.id.in_(used_types or {-1}))):
         type_name[t.id] = t.name or t.global_id
@@ -634,7 +642,7 @@ def export_cobie(session: Session, path: Path | str) -> Path:
             {
                 **base,
                 "Name": type_name[t.id],
-                "Category": t.category or "n/a",
+                "Category": type_class.get(t.id) or t.category or "n/a",
                 "Description": t.name,
                 "AssetType": "Fixed",
                 "Manufacturer": t.manufacturer,

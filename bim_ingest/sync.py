@@ -159,13 +159,11 @@ def _upsert(
             updates.append({"id": old["id"], **diff})
     for part in _chunks(updates, 500):
         session.execute(update(model), list(part))
-    for part in _chunks(new, 500):
-        result = session.execute(
-            insert(model).returning(model.id, model.global_id, sort_by_parameter_order=True),
-            list(part),
-        )
-        for rid, gid in result:
-            ids[gid] = rid
+    for part in _chunks(new, 2000):  # executemany without RETURNING: one batch per chunk
+        session.execute(insert(model), list(part))
+    if new:
+        fresh = _existing(session, model, [r["global_id"] for r in new], ())
+        ids.update({g: v["id"] for g, v in fresh.items()})
     return ids, {r["global_id"] for r in new}, changed, before
 
 

@@ -100,7 +100,14 @@ def _new_highs() -> highspy.Highs:
         os.close(saved)
 
 
-def _highs(pb: Problem, *, integer: bool, gap: float, time_limit: float) -> highspy.Highs:
+def _highs(
+    pb: Problem,
+    *,
+    integer: bool,
+    gap: float,
+    time_limit: float,
+    start: OptimiseResult | None = None,
+) -> highspy.Highs:
     a, upper = _matrix(pb)
     lp = highspy.HighsLp()
     lp.num_col_ = pb.size
@@ -124,6 +131,11 @@ def _highs(pb: Problem, *, integer: bool, gap: float, time_limit: float) -> high
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
     h.passModel(lp)
+    if start is not None and len(start.selected) == pb.size:
+        sol = highspy.HighsSolution()
+        sol.col_value = start.selected.astype(float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     return h
 
@@ -132,32 +144,60 @@ def _empty(solver: str) -> OptimiseResult:
     return OptimiseResult(np.zeros(0, bool), 0.0, 0.0, 0.0, solver, "empty", 0.0)
 
 
-def solve_exact(pb: Problem, *, gap: float = 0.005, time_limit: float = 60.0) -> OptimiseResult:
-    """Branch and bound with HiGHS to a relative gap ``gap`` (or the time limit)."""
+def solve_exact(
+    pb: Problem,
+    *,
+    gap: float = 0.005,
+    time_limit: float = 60.0,
+    start: OptimiseResult | None = None,
+) -> OptimiseResult:
+    """Branch and bound with HiGHS to a relative gap ``gap`` (or the time limit).
+
+    ``start`` (a feasible plan, e.g. :func:`solve_heuristic`'s) is handed to HiGHS as its first
+    incumbent: the MILP then never returns worse than it, even when stopped by the time limit,
+    and its LP bound is kept when HiGHS proves none.
+    """
     if pb.size == 0:
         return _empty("highs-mip")
     t0 = time.perf_counter()
-    h = _highs(pb, integer=True, gap=gap, time_limit=time_limit)
+    h = _highs(pb, integer=True, gap=gap, time_limit=time_limit, start=start)
     status = h.modelStatusToString(h.getModelStatus())
     x = np.asarray(h.getSolution().col_value)
-    if len(x) != pb.size:
-        raise PlanInputError(f"the MILP solver found no solution ({status})")
-    selected = x > 0.5
+    selected = x > 0.5 if len(x) == pb.size else np.zeros(pb.size, bool)
+    if not _feasible(pb, selected):
+        selected = np.zeros(pb.size, bool)
+    if start is not None and pb.value[start.selected].sum() > pb.value[selected].sum():
+        selected = start.selected.copy()
     obj = float(pb.value[selected].sum())
-    info = h.getInfo()
-    bound = float(info.mip_dual_bound)
+    bound = float(h.getInfo().mip_dual_bound)
     if not np.isfinite(bound):
-        bound = obj
+        bound = start.bound if start is not None else float("inf")
+    if start is not None:
+        bound = min(bound, start.bound)
     bound = max(bound, obj)
     return OptimiseResult(
         selected=selected,
         objective=obj,
         bound=bound,
-        gap=_gap(obj, bound),
+        gap=_gap(obj, bound) if np.isfinite(bound) else float("nan"),
         solver="highs-mip",
         status=status,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _feasible(pb: Problem, x: np.ndarray) -> bool:
+    """Does the 0/1 vector ``x`` meet every constraint of ``pb`` (1e-6 tolerance)?"""
+    if not x.any():
+        return True
+    if np.bincount(pb.group[x]).max() > 1:
+        return False
+    spend = np.bincount(pb.year[x], weights=pb.cost[x], minlength=len(pb.budgets))
+    if (spend > pb.budgets + 1e-6).any():
+        return False
+    used = np.zeros_like(pb.capacity, dtype=float)
+    np.add.at(used, (pb.resource[x], pb.year[x]), pb.hours[x])
+    return bool((used <= pb.capacity + 1e-6).all())
 
 
 def _gap(obj: float, bound: float) -> float:
@@ -241,22 +281,21 @@ def optimise(
     time_limit: float = 60.0,
     exact_max_candidates: int = 300_000,
 ) -> OptimiseResult:
-    """Solve ``pb``: ``exact`` (HiGHS MILP), ``heuristic`` (LP-dual greedy) or ``auto`` (both up
-    to ``exact_max_candidates`` options, keeping the better plan; heuristic alone above)."""
+    """Solve ``pb``: ``exact`` (HiGHS MILP), ``heuristic`` (LP-dual greedy) or ``auto`` (up to
+    ``exact_max_candidates`` options: the greedy, kept when already within ``gap`` of its LP
+    bound, else handed to the MILP as its starting plan; heuristic alone above)."""
     if method not in {"auto", "exact", "heuristic"}:
         raise PlanInputError(f"method must be auto, exact or heuristic, got {method!r}")
     if method == "heuristic" or (method == "auto" and pb.size > exact_max_candidates):
         return solve_heuristic(pb)
-    exact = solve_exact(pb, gap=gap, time_limit=time_limit)
     if method == "exact":
-        return exact
-    # auto: the LP-dual greedy is cheap and often ahead of a MILP stopped at its gap; keep the
-    # better plan, and the tighter of the two valid bounds (MILP dual bound, LP relaxation)
+        return solve_exact(pb, gap=gap, time_limit=time_limit)
+    # auto: the LP-dual greedy's plan is the MILP's first incumbent, its LP optimum a bound;
+    # the MILP then improves the plan and tightens the bound until the gap or the time limit
     heur = solve_heuristic(pb)
-    best = heur if heur.objective > exact.objective else exact
-    best.bound = max(min(exact.bound, heur.bound), best.objective)
-    best.gap = _gap(best.objective, best.bound)
-    best.seconds = exact.seconds + heur.seconds
-    if best is heur:
-        best.solver = "highs-mip+lp-dual-greedy"
+    if heur.gap <= gap:  # already within the stated gap of the LP bound: proven good enough
+        return heur
+    best = solve_exact(pb, gap=gap, time_limit=time_limit, start=heur)
+    best.seconds += heur.seconds
+    best.solver = "highs-mip (started from lp-dual-greedy)"
     return best

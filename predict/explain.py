@@ -62,6 +62,12 @@ def describe_feature(name: str, value: object) -> str:
         "storeys": f"{n} storeys",
         "dwellings_served": f"serves {n} dwelling{'s' * (n != 1)}",
         "month": f"season (month {n})",
+        "failures_all": f"{n} failure{'s' * (n != 1)} on record",
+        "failure_rate_per_year": f"{v:.1f} failures a year in service",
+        "building_failures_365d": f"other equipment of the building: {v:.2f} failures each "
+        "in the last 365 days",
+        "building_category_failures_365d": f"same equipment in the building: {v:.2f} failures "
+        "each in the last 365 days",
     }
     if name == "service_overdue_days":
         if v > 0:

@@ -24,10 +24,12 @@ DEFAULT_LIFE_YEARS = 20.0
 PRIOR_SHAPE = 3.0
 
 
-def _nll(theta: np.ndarray, t: np.ndarray, event: np.ndarray) -> float:
+def _nll(theta: np.ndarray, t: np.ndarray, event: np.ndarray, t0: np.ndarray) -> float:
     k, lam = np.exp(theta[0]), np.exp(theta[1])
     z = t / lam
-    ll = np.sum(np.log(k / lam) + (k - 1) * np.log(np.clip(z[event], 1e-12, None))) - np.sum(z**k)
+    ll = np.sum(np.log(k / lam) + (k - 1) * np.log(np.clip(z[event], 1e-12, None)))
+    # left truncation: an asset is only seen from age t0 (start of the history) onwards
+    ll -= np.sum(z**k - (t0 / lam) ** k)
     return float(-ll)
 
 
@@ -36,9 +38,21 @@ def fit_lifetimes(
     work_orders: pd.DataFrame,
     as_of: pd.Timestamp,
     *,
+    observed_from: pd.Timestamp | None = None,
     min_events: int = 5,
 ) -> dict[str, dict[str, Any]]:
-    """``{category: {"shape", "scale", "events", "source"}}`` (source: 'mle' or 'prior')."""
+    """``{category: {"shape", "scale", "events", "source"}}`` (source: 'mle' or 'prior').
+
+    Lives are left-truncated at ``observed_from`` (default: the first work order): an asset
+    installed before it is only known to have survived to its age then. An MLE with a falling
+    hazard (shape < 1: not wear-out, usually replacements that are really repairs) or whose mean
+    life falls outside ¼–4 × the category's expected life is not trusted (source 'prior').
+    """
+    if observed_from is None:
+        starts = pd.to_datetime(work_orders["opened_at"])
+        if getattr(starts.dt, "tz", None) is not None:
+            starts = starts.dt.tz_convert("UTC").dt.tz_localize(None)
+        observed_from = starts.min() if len(starts) else pd.Timestamp(as_of)
     repl = work_orders[work_orders["kind"].astype("str") == "replacement"]
     opened = pd.to_datetime(repl["opened_at"])
     if getattr(opened.dt, "tz", None) is not None:
@@ -56,22 +70,30 @@ def fit_lifetimes(
         event = g["end"].notna() & inst.notna() & (g["end"] > inst)
         stop = g["end"].where(event, pd.Timestamp(as_of))
         t = ((stop - inst).dt.days / 365.25).astype("float64")
-        ok = t.notna() & (t > 0)
+        entry = inst.where(inst > pd.Timestamp(observed_from), pd.Timestamp(observed_from))
+        t0 = ((entry - inst).dt.days / 365.25).astype("float64").clip(lower=0.0)
+        ok = t.notna() & (t > 0) & (t >= t0)
         tv, ev = t[ok].to_numpy(), event[ok].to_numpy(dtype=bool)
+        fitted = None
         if ev.sum() >= min_events:
             res = minimize(
                 _nll,
                 x0=np.array([np.log(PRIOR_SHAPE), np.log(life)]),
-                args=(tv, ev),
+                args=(tv, ev, t0[ok].to_numpy()),
                 method="L-BFGS-B",
                 bounds=[(np.log(0.5), np.log(8.0)), (np.log(0.5), np.log(200.0))],
             )
-            out[str(cat)] = {
-                "shape": float(np.exp(res.x[0])),
-                "scale": float(np.exp(res.x[1])),
-                "events": int(ev.sum()),
-                "source": "mle",
-            }
+            k_hat, lam_hat = float(np.exp(res.x[0])), float(np.exp(res.x[1]))
+            mean = lam_hat * math.gamma(1 + 1 / k_hat)
+            if k_hat >= 1.0 and 0.25 * life <= mean <= 4 * life:
+                fitted = {
+                    "shape": k_hat,
+                    "scale": lam_hat,
+                    "events": int(ev.sum()),
+                    "source": "mle",
+                }
+        if fitted is not None:
+            out[str(cat)] = fitted
         else:
             scale = life / math.gamma(1 + 1 / PRIOR_SHAPE)
             out[str(cat)] = {

@@ -187,7 +187,9 @@ def train_from_workspace(
         random_state=random_state,
         metadata=meta,
     )
-    artifact.baselines["lifetimes"] = fit_lifetimes(data.assets, wo, end)
+    artifact.baselines["lifetimes"] = fit_lifetimes(
+        data.assets, wo, end, observed_from=data.history_start
+    )
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     saved = save_artifact(artifact, Path(models_dir) / stamp)
     overall = {name: _summary(m["overall"]) for name, m in artifact.metrics.items()}

@@ -238,9 +238,8 @@ def simulate_chunk(
         else:
             lo[m], hi[m] = rng_ages[0], rng_ages[1]
     age0 = _stationary_ages(rng, cls_idx, names, median, k, deterministic, np.minimum(hi, bage))
-    known = pd.to_datetime(assets["installed_on"], errors="coerce")
-    known_age = ((day0 - known).dt.days / 365.25).to_numpy(np.float64)
-    age0 = np.where(np.isnan(known_age), age0, np.maximum(known_age, 0.0))
+    # the registry's installed_on is ignored: on a simulated world it is our own earlier output,
+    # and re-simulating with the same seed must give the same files (idempotent re-import)
     inst = -(age0 * 365.25).astype(np.int64)
 
     def draw_life(age_y: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -287,7 +286,14 @@ def simulate_chunk(
         m = cls_idx == i
         for mname, share in params["classes"][c]["modes"].items():
             mode_p[m, mode_names.index(mname)] = share
-    fails12 = np.full((n, 3), -NONE, dtype=np.int64)
+    policy_n = np.array(
+        [params["classes"][c].get("policy_failures_12m", hz["policy_failures_12m"]) for c in names]
+    )[cls_idx]
+    fails12 = np.full((n, int(policy_n.max())), -NONE, dtype=np.int64)
+    rof = [params["classes"][c].get("replace_on_failure", hz["replace_on_failure"]) for c in names]
+    rof_base = np.array([r["base"] for r in rof])[cls_idx]
+    rof_slope = np.array([r["slope"] for r in rof])[cls_idx]
+    rof_max = np.array([r["max"] for r in rof])[cls_idx]
     down_until = np.full(n, -1, dtype=np.int64)
 
     lam_store = np.zeros((n, days), dtype=np.float32)
@@ -301,10 +307,9 @@ def simulate_chunk(
     snap_age = {}
     snap_pend = {}
 
-    wo: list[tuple[np.ndarray, int, str, str]] = []  # (asset idx, day, kind, text-key)
+    wo: list[tuple[np.ndarray, int, str, Any]] = []  # (asset idx, day, kind, text key(s))
     fl: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
     rep: list[tuple[np.ndarray, int, str]] = []
-    repl_cfg = hz["replace_on_failure"]
     psp_days = {
         (dt.date(y, 7, 1) - start).days for y in range(start.year, start.year + days // 365 + 2)
     }
@@ -389,19 +394,18 @@ def simulate_chunk(
                 ),
             ).astype(object)
             fl.append((idx, d, predictable, fmode))
-            wo.append((idx, d, "failure", "failure"))
+            wo.append((idx, d, "failure", fmode))
             fails12[idx] = np.roll(fails12[idx], 1, axis=1)
             fails12[idx, 0] = d
             res = np.maximum(0, rng.exponential(t["resolution_days_mean"][cls_idx[idx]]))
             down_until[idx] = d + res.astype(np.int64)
             a = age_y[idx]
             p_rep = np.minimum(
-                repl_cfg["max"],
-                repl_cfg["base"] + repl_cfg["slope"] * np.maximum(0, a / median[idx] - 0.7),
+                rof_max[idx],
+                rof_base[idx] + rof_slope[idx] * np.maximum(0, a / median[idx] - 0.7),
             )
-            policy = (d - fails12[idx, hz["policy_failures_12m"] - 1] < 365) & (
-                a > hz["policy_min_age_share"] * median[idx]
-            )
+            nth = fails12[idx, policy_n[idx] - 1]
+            policy = (d - nth < 365) & (a > hz["policy_min_age_share"] * median[idx])
             replace = eolf[idx] | policy | (rng.random(len(idx)) < p_rep)
             r_idx = idx[replace]
             if len(r_idx):
@@ -610,7 +614,14 @@ def _work_orders_frame(
     idx = np.concatenate([p[0] for p in parts])
     d = np.concatenate([p[1] for p in parts]).astype(np.float64)
     kind = np.concatenate([np.full(len(p[0]), p[2], dtype=object) for p in parts])
-    key = np.concatenate([np.full(len(p[0]), p[3], dtype=object) for p in parts])
+    key = np.concatenate(
+        [
+            np.asarray(p[3], dtype=object)
+            if isinstance(p[3], np.ndarray)
+            else np.full(len(p[0]), p[3], dtype=object)
+            for p in parts
+        ]
+    )
     m = len(idx)
     wop = params["work_orders"]
     delay = rng.lognormal(np.log(wop["logging_delay_median_days"]), wop["logging_delay_sigma"], m)
@@ -686,7 +697,8 @@ def _descriptions(kind, key, cls, rng, specs) -> list[str]:
     pick = rng.random(len(kind))
     for kd, ky, c, p in zip(kind, key, cls, pick, strict=True):
         if kd == "failure":
-            out.append("Dépannage : panne signalée")
+            texts = FAILURE_TEXT.get(ky, FAILURE_TEXT["sudden"])
+            out.append(f"Dépannage : {texts[int(p * len(texts))]}")
         elif kd == "replacement":
             out.append(
                 {

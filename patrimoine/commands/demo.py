@@ -8,6 +8,7 @@ energy anomalies and plans. Without ``--no-serve`` it would serve the dashboard.
 from __future__ import annotations
 
 import time
+import traceback
 from pathlib import Path
 
 import click
@@ -79,15 +80,29 @@ def demo(obj: CliContext, no_serve: bool, years: float, seed: int, estates: int)
     echo_summary(summary)
     with ws.session() as session:
         imported = import_landlord_files(session, ws.readings_dir, summary.landlord_dir)
-    click.echo(f"  {imported.work_orders}")
+    for line in imported.work_orders.lines():
+        click.echo(f"  {line}")
     click.echo(f"[2/5] simulate + import: {time.perf_counter() - t0:.1f} s")
 
-    # 3-5. the downstream stages, through their public functions
-    _train_score(obj)
-    _plan(obj, dwellings=len(dwellings))
+    # 3-5. the downstream stages, through their public functions; a failing stage is reported
+    # and the demo goes on, then exits non-zero
+    failed = []
+    for name, stage in (
+        ("train/score", lambda: _train_score(obj)),
+        ("plan", lambda: _plan(obj, dwellings=len(dwellings))),
+    ):
+        try:
+            stage()
+        except Exception as err:  # noqa: BLE001 - reported, and the exit code says so
+            if obj.settings.verbose:
+                traceback.print_exc()
+            click.echo(f"  stage {name} FAILED: {type(err).__name__}: {err}", err=True)
+            failed.append(name)
 
     _final_summary(obj)
     click.echo(f"Demo finished in {time.perf_counter() - t_all:.1f} s")
+    if failed:
+        raise click.ClickException(f"demo stages failed: {', '.join(failed)}")
     if not no_serve:
         click.echo("No dashboard exists yet (dash_app is not written): nothing to serve.")
 
@@ -116,7 +131,7 @@ def _train_score(obj: CliContext) -> None:
     t0 = time.perf_counter()
     with ws.session() as session:
         found = anomalies_workspace(session, ws.readings_dir)
-    flagged = int(found["flag"].sum()) if "flag" in found else len(found)
+    flagged = int(found["flagged"].sum()) if "flagged" in found else 0
     click.echo(
         f"      anomalies: {len(found)} meters compared, {flagged} flagged "
         f"in {time.perf_counter() - t0:.1f} s"

@@ -70,9 +70,9 @@ def simulate(obj: CliContext, years: float, seed: int, start: dt.datetime, no_im
         return
     with ws.session() as session:
         report = import_landlord_files(session, ws.readings_dir, summary.landlord_dir)
-    click.echo(f"Imported: {report.attributes}")
-    click.echo(f"Imported: {report.work_orders}")
-    click.echo(f"Imported readings from {len(report.readings)} file(s)")
+    for summary_ in (report.attributes, report.work_orders, *report.readings):
+        for line in summary_.lines():
+            click.echo(line)
 
 
 @click.command("generate-stock")

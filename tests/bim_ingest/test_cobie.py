@@ -140,7 +140,7 @@ def _foreign_cobie(path: Path) -> Path:
                 25,
                 "year",
             ],
-            ["Radiateur", "n/a", "Finimetal", "Reggane", "", "T-2", "n/a", ""],
+            ["Radiateur", "n/a", "Finimetal", "Reggane", "", "T-2", "", 30],
         ],
         "Component": [
             [
@@ -204,6 +204,7 @@ def test_foreign_cobie_is_classified_and_located(tmp_path: Path) -> None:
     assert boiler.asset_tag == "TAG-CH1"
     radiator = frame.loc["3Zb9Cn7qn0n8rJk_y0Zx02"]
     assert radiator.dwelling == "Logement 101"
+    assert radiator.expected_life_years == 30  # ifcfm: the life in DurationUnit
     assert radiator.serves == "dwelling"
     assert radiator.storey_elevation_m == pytest.approx(2.9)
     assert str(radiator.installed_on) in ("NaT", "None", "nan")

@@ -225,3 +225,20 @@ def test_types_and_systems_are_upserted_not_duplicated(engine, tmp_path: Path) -
         assert s.scalar(select(func.count()).select_from(AssetType)) == n_types
         assert s.scalar(select(func.count()).select_from(System)) == 1
         assert s.scalar(select(func.count()).select_from(SourceFile)) == 1
+
+
+def test_ingest_files_keeps_going_after_a_refused_file(registry_url: str, tmp_path: Path) -> None:
+    from bim_ingest import IngestReport, ingest_files
+
+    good = write_model(build_model("IFC2X3"), tmp_path / "good.ifc")
+    empty = tmp_path / "empty.ifc"
+    empty.write_bytes(b"")
+    seen: list[str] = []
+    results = ingest_files(
+        registry_url, [empty, good], processes=1, progress=lambda p, r: seen.append(p)
+    )
+    assert isinstance(results[0], IngestError)
+    assert "empty.ifc: refused: empty file" in str(results[0])
+    assert isinstance(results[1], IngestReport)
+    assert results[1].added == 9
+    assert seen == [str(empty), str(good)]

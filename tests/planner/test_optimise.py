@@ -67,6 +67,12 @@ def test_exact_matches_brute_force_and_heuristics_stay_feasible(pb: Problem) -> 
     assert heur.bound >= best - 1e-6  # the LP relaxation bounds the optimum
     greedy = solve_greedy_ratio(pb)
     assert feasible(pb, greedy.selected)
+    warm = solve_exact(pb, gap=0.0, start=heur)
+    assert feasible(pb, warm.selected)
+    assert abs(warm.objective - best) <= 1e-6 * max(1.0, best)
+    auto = optimise(pb, method="auto", gap=0.0)
+    assert feasible(pb, auto.selected)
+    assert abs(auto.objective - best) <= 1e-6 * max(1.0, best)
 
 
 def test_heuristic_gap_on_a_larger_instance() -> None:

@@ -145,3 +145,17 @@ def test_lifetimes_fit_replacements_with_censoring():
     assert lt["source"] == "mle"
     assert lt["shape"] == pytest.approx(3.0, rel=0.25)
     assert lt["scale"] == pytest.approx(12.0, rel=0.15)
+
+
+def test_drivers_in_words():
+    from predict.explain import describe_feature, top_drivers
+
+    assert describe_feature("cycles__ratio30_prev90", 1.6) == "cycles up 60 % over 30 days"
+    assert describe_feature("service_overdue_days", 245.0) == "service overdue by 8 months"
+    assert describe_feature("failures_365d", 3.0) == "3 failures in the last 365 days"
+    assert describe_feature("days_since_service", None) == "no service on record"
+    contrib = pd.DataFrame({"failures_365d": [0.5, -0.1], "cycles__ratio30_prev90": [0.1, 0.9]})
+    values = pd.DataFrame({"failures_365d": [3.0, 0.0], "cycles__ratio30_prev90": [1.0, 0.5]})
+    words = top_drivers(contrib, values, k=2)
+    assert words[0] == "3 failures in the last 365 days; cycles up 0 % over 30 days"
+    assert words[1] == "cycles down 50 % over 30 days"
