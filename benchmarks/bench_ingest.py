@@ -330,6 +330,10 @@ Several files ({args.files} × {args.elements // args.files:,} equipment) throug
 | 1 | {one["seconds"]:.1f} | {one["elements"] / one["seconds"]:,.0f} | 1.00 |
 | 2 | {two["seconds"]:.1f} | {two["elements"] / two["seconds"]:,.0f} | \
 {one["seconds"] / two["seconds"]:.2f} |
+
+Notes: the cores may be shared with other work (see the load average): a second worker only
+helps when a second core is free. Extraction also classifies, reads facts from every pset
+spelling, builds the properties JSON and hashes the file; its peak memory holds the records.
 """
     if not args.no_write:
         RESULTS.write_text(text, encoding="utf-8")

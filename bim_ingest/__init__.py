@@ -6,7 +6,8 @@ the equipment taxonomy (``taxonomy.csv``, overridable); :func:`export_cobie` wri
 workbook of the registry that :func:`ingest_file` reads back.
 """
 
-from bim_ingest.cobie import export_cobie, read_cobie
+from bim_ingest.cobie import read_cobie
+from bim_ingest.cobie_write import export_cobie
 from bim_ingest.errors import IngestError
 from bim_ingest.extract import extract_ifc
 from bim_ingest.ingest_file import extract_file, ingest_file, ingest_files, write_records

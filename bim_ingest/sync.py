@@ -118,6 +118,20 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[i : i + size]
 
 
+def _fit(model: Any, rows: list[dict[str, Any]]) -> None:
+    """Cut text to its column's length (PostgreSQL refuses longer values; SQLite keeps them)."""
+    limits = {
+        c.name: c.type.length
+        for c in model.__table__.columns
+        if getattr(c.type, "length", None) and c.name != "global_id"
+    }
+    for row in rows:
+        for key, limit in limits.items():
+            value = row.get(key)
+            if isinstance(value, str) and len(value) > limit:
+                row[key] = value[:limit]
+
+
 def _existing(session: Session, model: Any, gids: list[str], cols: Sequence[str]) -> dict:
     out: dict[str, dict[str, Any]] = {}
     columns = [model.id, model.global_id] + [getattr(model, c) for c in cols]
@@ -143,6 +157,7 @@ def _upsert(
     session: Session, model: Any, rows: list[dict[str, Any]], cols: Sequence[str]
 ) -> tuple[dict[str, int], set[str], set[str], dict[str, dict[str, Any]]]:
     """Insert new rows, update changed ones; returns ids by GlobalId, added, changed, before."""
+    _fit(model, rows)
     gids = [r["global_id"] for r in rows]
     before = _existing(session, model, gids, cols)
     ids = {g: v["id"] for g, v in before.items()}
@@ -331,21 +346,34 @@ def sync_records(session: Session, records: ModelRecords) -> IngestReport:
     # --- types ------------------------------------------------------------------------------
     type_ids: dict[str, int] = {}
     for t in records.types:
+        fitted = {
+            "name": t.name,
+            "ifc_class": t.ifc_class,
+            "predefined_type": t.predefined_type,
+            "manufacturer": t.manufacturer,
+            "model": t.model,
+        }
+        _fit(AssetType, [fitted])
         row = session.scalar(select(AssetType).where(AssetType.global_id == t.global_id))
         if row is None:
             row = session.scalar(
                 select(AssetType).where(
-                    AssetType.name == t.name,
-                    AssetType.ifc_class == t.ifc_class,
-                    AssetType.manufacturer == t.manufacturer,
-                    AssetType.model == t.model,
+                    AssetType.name == fitted["name"],
+                    AssetType.ifc_class == fitted["ifc_class"],
+                    AssetType.manufacturer == fitted["manufacturer"],
+                    AssetType.model == fitted["model"],
                 )
             )
         if row is None:
             row = AssetType(global_id=t.global_id)
             session.add(row)
-        row.name, row.ifc_class, row.predefined_type = t.name, t.ifc_class, t.predefined_type
-        row.category, row.manufacturer, row.model = t.category, t.manufacturer, t.model
+        row.name, row.ifc_class = fitted["name"], fitted["ifc_class"]
+        row.predefined_type = fitted["predefined_type"]
+        row.category, row.manufacturer, row.model = (
+            t.category,
+            fitted["manufacturer"],
+            fitted["model"],
+        )
         row.expected_life_years, row.properties = t.expected_life_years, t.properties
         session.flush()
         type_ids[t.global_id] = row.id

@@ -272,6 +272,9 @@ def make_candidates(
     ]
     cands = cands.reset_index(drop=True)
     cands["candidate_id"] = np.arange(len(cands))
+    if cands.empty:
+        cands["reason"] = pd.Series(dtype="str")
+        return cands[CANDIDATE_COLUMNS]
     horizon_txt = cands["asset_id"].map(info["horizon_days"]).astype(int).astype(str)
     cands["reason"] = (
         "p(failure within "

@@ -145,10 +145,10 @@ class PlanParameters:
         }
     )
     """Which trade repairs or replaces each category (statutory work names its own trade)."""
-    min_benefit_per_euro: float = 1.0
-    """Options whose expected benefit is below this × their cost are not proposed: by default
-    an intervention must be worth what it costs (0: any option with a positive benefit may use
-    budget left over) [A]."""
+    min_benefit_per_euro: float = 0.0
+    """Options whose expected benefit is below this × their cost are not proposed. By default
+    (0) the budget the landlord sets is spent, best value per euro first, on any option with a
+    positive benefit; 1.0 proposes only interventions worth what they cost [A]."""
     appraisal_years: int = 5
     """Benefits of overhauls and replacements are counted over max(plan years, this) years, so
     a one-year plan does not ignore what a new boiler avoids in its second year [A]."""

@@ -124,9 +124,9 @@ class ModelArtifact:
         c = self.booster.predict(self.matrix(frame), pred_contrib=True)
         out = pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
         off = self.offset(frame)
-        if off.any() and "age_years" in out.columns:
-            # the age baseline the trees start from, relative to the average asset: age's share
-            out["age_years"] += off - np.median(off)
+        if off.any() and "category" in out.columns:
+            # the category/age baseline the trees start from, relative to the median asset
+            out["category"] += off - np.median(off)
         return out
 
 

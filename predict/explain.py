@@ -38,6 +38,8 @@ def describe_feature(name: str, value: object) -> str:
             return missing[name]
         return f"{name.replace('__', ' ').replace('_', ' ')} unknown"
     if not isinstance(value, int | float | np.floating | np.integer):
+        if name == "category":
+            return f"{value}: failure-prone equipment for its age"
         label = name.replace("_", " ")
         return f"{label} {value}"
     v = float(value)
@@ -112,13 +114,14 @@ def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list
     c = contrib.to_numpy(dtype=np.float64)
     order = np.argsort(-c, axis=1, kind="stable")[:, :k]
     names = list(contrib.columns)
+    cols = {n: values[n].to_numpy(dtype=object) for n in names}
     out: list[str] = []
     for i in range(len(c)):
         words = []
         for j in order[i]:
             if c[i, j] <= 0 and words:
                 break
-            val = values.iloc[i][names[j]]
+            val = cols[names[j]][i]
             words.append(describe_feature(names[j], None if pd.isna(val) else val))
         out.append("; ".join(words))
     return out

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, buildings_frame, dwellings_frame, work_orders_frame
@@ -274,19 +274,20 @@ def score_workspace(
     session.execute(
         delete(RiskScore).where(RiskScore.model_run_id == run_id, RiskScore.as_of == cutoff.date())
     )
-    session.add_all(
-        RiskScore(
-            model_run_id=run_id,
-            asset_id=int(r.asset_id),
-            as_of=cutoff.date(),
-            horizon_days=horizon,
-            p_failure=float(r.p_failure),
-            remaining_life_years=float(r.remaining_life_years),
-            drivers=str(r.drivers)[:1024],
-        )
+    rows = [
+        {
+            "model_run_id": run_id,
+            "asset_id": int(r.asset_id),
+            "as_of": cutoff.date(),
+            "horizon_days": horizon,
+            "p_failure": float(r.p_failure),
+            "remaining_life_years": float(r.remaining_life_years),
+            "drivers": str(r.drivers)[:1024],
+        }
         for r in scores.itertuples(index=False)
-    )
-    session.flush()
+    ]
+    if rows:
+        session.execute(insert(RiskScore), rows)  # bulk executemany, not one ORM object a row
     info = active.set_index("asset_id")[["asset_tag", "category", "building"]]
     out = scores.join(info, on="asset_id")
     return ScoreResult(scores=out[SCORE_CSV_COLUMNS], model_run_id=run_id, as_of=cutoff)

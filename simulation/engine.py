@@ -53,6 +53,7 @@ class ChunkResult:
     truth: pd.DataFrame
     attributes: pd.DataFrame
     unserviced_share: dict[str, float]
+    mean_intensity: dict[str, float]  # events per unit-year, λ averaged over the run
 
 
 def _lognormal_unit_mean(rng: np.random.Generator, sigma: float, size: Any) -> np.ndarray:
@@ -481,7 +482,11 @@ def simulate_chunk(
         m = assets["sim_class"].to_numpy() == c
         if m.any():
             share[c] = float(unserv_days[m].sum() / (m.sum() * days))
-    return ChunkResult(work_orders, readings, failures, truth, attributes, share)
+    lam_year = lam_store.mean(axis=1) * 365.25
+    intensity = {
+        c: float(lam_year[cls_idx == i].mean()) for i, c in enumerate(names) if (cls_idx == i).any()
+    }
+    return ChunkResult(work_orders, readings, failures, truth, attributes, share, intensity)
 
 
 def _failures_frame(assets: pd.DataFrame, fl: list, day0: pd.Timestamp) -> pd.DataFrame:

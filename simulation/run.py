@@ -84,6 +84,7 @@ class SimulationSummary:
     failures_by_class: dict[str, int] = field(default_factory=dict)
     assets_by_class: dict[str, int] = field(default_factory=dict)
     unserviced_share: dict[str, float] = field(default_factory=dict)
+    mean_intensity: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     def failure_rate(self, sim_class: str) -> float:
@@ -158,6 +159,7 @@ def simulate_history(
     fail_w = pq.ParquetWriter(truth / "failures.parquet", FAILURE_SCHEMA)
     wo_path, attr_path = landlord / "work_orders.csv", landlord / "asset_attributes.csv"
     unserv_num: dict[str, float] = {}
+    intensity_num: dict[str, float] = {}
     try:
         for chunk_id, (lo, hi) in enumerate(bounds):
             b = buildings.iloc[lo:hi].reset_index(drop=True)
@@ -198,6 +200,9 @@ def simulate_history(
                 summary.failures_by_class[k] = summary.failures_by_class.get(k, 0) + int(v)
             for k, v in a["sim_class"].value_counts().items():
                 summary.assets_by_class[k] = summary.assets_by_class.get(k, 0) + int(v)
+            for k, v in res.mean_intensity.items():
+                n_k = int((a["sim_class"] == k).sum())
+                intensity_num[k] = intensity_num.get(k, 0.0) + v * n_k
             for k, v in res.unserviced_share.items():
                 unserv_num[k] = unserv_num.get(k, 0.0) + v * int((a["sim_class"] == k).sum())
             if progress:
@@ -209,6 +214,7 @@ def simulate_history(
         truth_w.close()
         fail_w.close()
     summary.unserviced_share = {k: v / summary.assets_by_class[k] for k, v in unserv_num.items()}
+    summary.mean_intensity = {k: v / summary.assets_by_class[k] for k, v in intensity_num.items()}
     (truth / "parameters.json").write_text(
         json.dumps(
             {"seed": seed, "start": start.isoformat(), "days": days, **params},

@@ -242,3 +242,13 @@ def test_ingest_files_keeps_going_after_a_refused_file(registry_url: str, tmp_pa
     assert isinstance(results[1], IngestReport)
     assert results[1].added == 9
     assert seen == [str(empty), str(good)]
+
+
+def test_over_long_texts_fit_their_columns_on_every_backend(engine, tmp_path: Path) -> None:
+    f = build_model("IFC4")
+    f.by_type("IfcSpace")[0].LongName = "Chaufferie " + "x" * 400
+    f.by_guid(f.equipment["pump"]).Name = "P" * 400
+    f.by_type("IfcPumpType")[0].Name = "T" * 400
+    report = ingest_file(engine, write_model(f, tmp_path / "long.ifc"))
+    assert report.added == len(f.equipment)
+    assert len(_asset(engine, f.equipment["pump"]).name) == 255

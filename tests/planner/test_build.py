@@ -27,8 +27,8 @@ START = dt.date(2027, 1, 4)
 
 
 def _plan(frames, budget, years=2, parameters=None, **kw):  # noqa: ANN001, ANN202
-    """A plan; by default every option with a positive benefit may use the budget, so that
-    budgets, crews and weeks get exercised."""
+    """A plan where every option with a positive benefit may use the budget (the default), so
+    that budgets, crews and weeks get exercised."""
     return build_plan(
         **frames,
         constraints=PlanConstraints(budget, years=years, start=START, **kw),
@@ -107,12 +107,22 @@ def test_big_jobs_span_weeks_and_heuristic_method(frames) -> None:  # noqa: ANN0
     assert weeks.groupby(seg["job_id"]).nunique().min() >= 2
     assert result.gap <= 0.05
     assert result.objective == pytest.approx(result.plan["benefit_eur"].sum())
-    frugal = build_plan(  # the default: an option must be worth its cost
-        **frames, constraints=PlanConstraints(400_000, years=2, start=START)
+    frugal = build_plan(  # an option must be worth its cost
+        **frames,
+        constraints=PlanConstraints(400_000, years=2, start=START),
+        parameters=PlanParameters(min_benefit_per_euro=1.0),
     )
     imp = frugal.plan[~frugal.plan["statutory"]]
     assert (imp["benefit_eur"] >= imp["cost_eur"]).all()
     assert frugal.metrics["cost_eur"] < result.metrics["cost_eur"]
+
+
+def test_nothing_worth_its_cost_leaves_statutory_work_only(frames) -> None:  # noqa: ANN001
+    result = _plan(frames, 60_000, years=1, parameters=PlanParameters(min_benefit_per_euro=1e6))
+    assert result.n_candidates == 0
+    assert result.plan["statutory"].all()
+    assert result.objective == 0.0
+    assert result.metrics["expected_failures"] == result.metrics["expected_failures_without_plan"]
 
 
 def test_more_budget_fewer_failures(frames) -> None:  # noqa: ANN001

@@ -192,3 +192,20 @@ def test_no_failures_in_history_is_a_clear_error(tmp_path):
     with ws.session() as session, pytest.raises(PredictError, match="no failure work order"):
         train_from_workspace(session, ws.readings_dir, ws.models_dir, num_threads=1)
     ws.close()
+
+
+def test_train_and_score_on_each_registry_backend(workspace):
+    from .conftest import make_world  # noqa: TID252
+
+    with workspace.session() as session:
+        info = make_world(session, workspace.readings_dir, n_buildings=2, days=700, seed=3)
+    with workspace.session() as session:
+        result = train_from_workspace(
+            session, workspace.readings_dir, workspace.models_dir, num_threads=1
+        )
+    with workspace.session() as session:
+        scored = score_workspace(session, workspace.readings_dir, workspace.models_dir)
+        n = session.scalar(
+            select(func.count(RiskScore.id)).where(RiskScore.model_run_id == result.model_run_id)
+        )
+    assert n == len(scored.scores) == info["assets"]
