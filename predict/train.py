@@ -15,6 +15,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from scipy.optimize import brentq
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
@@ -123,16 +124,23 @@ def _best_iteration(
 
 
 def fit_platt(raw: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Platt scaling on the logit of the raw probability (monotone: ranking unchanged)."""
+    """Platt scaling on the logit of the raw probability (monotone: ranking unchanged).
+
+    A slope that is not clearly positive (the validation period too small or too noisy to rank)
+    would flip or flatten the ranking: then only the level is fitted (slope 1, intercept such
+    that the mean predicted equals the observed rate).
+    """
+    z = _logit(raw)
     if y.sum() == 0 or y.all():
         return {"method": "platt", "a": 1.0, "b": 0.0, "rows": int(len(y))}
-    lr = LogisticRegression(C=1e4, max_iter=1000).fit(_logit(raw)[:, None], y.astype(int))
-    return {
-        "method": "platt",
-        "a": float(lr.coef_[0, 0]),
-        "b": float(lr.intercept_[0]),
-        "rows": int(len(y)),
-    }
+    lr = LogisticRegression(C=1e4, max_iter=1000).fit(z[:, None], y.astype(int))
+    a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+    method = "platt"
+    if a < 0.2:
+        rate = float(y.mean())
+        a, method = 1.0, "intercept-only"
+        b = float(brentq(lambda c: float(np.mean(1 / (1 + np.exp(-(z + c))))) - rate, -30, 30))
+    return {"method": method, "a": a, "b": b, "rows": int(len(y))}
 
 
 def train(

@@ -45,9 +45,10 @@ def _sample_files(workspace_root: Path, estates: int, seed: int) -> list[Path]:
 @click.option(
     "--estates",
     type=click.IntRange(1, 500),
-    default=1,
+    default=3,
     show_default=True,
-    help="Estates in the stock: the sample, plus generated ones (164 dwellings each).",
+    help="Estates: the sample (sample_ifc/), plus generated ones (164 dwellings each), so "
+    "the model has a few hundred failures to learn from.",
 )
 @pass_cli
 def demo(obj: CliContext, no_serve: bool, years: float, seed: int, estates: int) -> None:

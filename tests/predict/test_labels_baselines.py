@@ -159,3 +159,19 @@ def test_drivers_in_words():
     words = top_drivers(contrib, values, k=2)
     assert words[0] == "3 failures in the last 365 days; cycles up 0 % over 30 days"
     assert words[1] == "cycles down 50 % over 30 days"
+
+
+def test_calibration_never_flips_the_ranking():
+    from predict.train import fit_platt
+
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0.01, 0.2, 2000)
+    y = rng.random(2000) < (0.25 - raw)  # anti-correlated validation period
+    cal = fit_platt(raw, y)
+    assert cal["a"] > 0
+    assert cal["method"] == "intercept-only"
+    p = 1 / (1 + np.exp(-(cal["a"] * np.log(raw / (1 - raw)) + cal["b"])))
+    assert p.mean() == pytest.approx(y.mean(), rel=1e-3)
+    good = fit_platt(raw, rng.random(2000) < raw)
+    assert good["method"] == "platt"
+    assert good["a"] > 0.2

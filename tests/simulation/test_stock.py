@@ -110,3 +110,19 @@ def test_plan_stock_rejects_bad_sizes() -> None:
     with pytest.raises(ValueError, match="dwellings must be >= 1"):
         plan_stock(dwellings=0)
     assert len(plan_stock(dwellings=DWELLINGS_PER_ESTATE + 1).dwellings) == 2 * 164
+
+
+def test_generate_stock_cli(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from patrimoine.cli import cli
+
+    out = tmp_path / "stock"
+    result = CliRunner().invoke(cli, ["generate-stock", "--dwellings", "200", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.ifc"))
+    assert len(files) == 10  # two estates, one file per building
+    assert "Wrote 10 IFC files" in result.output
+    bad = CliRunner().invoke(cli, ["generate-stock", "--dwellings", "0", "--out", str(out)])
+    assert bad.exit_code != 0
+    assert "0 is not in the range" in bad.output
