@@ -21,9 +21,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulation import class_of, load_parameters, plan_stock, simulate_history, stock_frames
+from simulation import (
+    class_of,
+    load_parameters,
+    plan_stock,
+    simulate_history,
+    stock_frames,
+    write_stock,
+)
 from simulation.check import world_difficulty
-from simulation.stock import write_stock
 
 
 def _peak_rss_mb() -> float:
@@ -70,48 +76,71 @@ def main() -> None:
     stock = plan_stock(dwellings=args.dwellings, seed=0)
     assets, buildings, dwellings = stock_frames(stock)
     t_plan = time.perf_counter() - t0
-    print(f"stock: {len(buildings)} buildings, {len(dwellings)} dwellings, {len(assets)} assets "
-          f"(planned in {t_plan:.1f} s)")
+    print(
+        f"stock: {len(buildings)} buildings, {len(dwellings)} dwellings, {len(assets)} assets "
+        f"(planned in {t_plan:.1f} s)"
+    )
 
     t0 = time.perf_counter()
     sub = plan_stock(estates=args.ifc_estates, seed=0)
     files = write_stock(sub, tmp / "ifc")
     t_ifc = time.perf_counter() - t0
     ifc_assets = len(sub.assets)
-    print(f"IFC generator: {len(files)} files, {ifc_assets} assets in {t_ifc:.1f} s "
-          f"({ifc_assets / t_ifc:,.0f} assets/s)")
+    print(
+        f"IFC generator: {len(files)} files, {ifc_assets} assets in {t_ifc:.1f} s "
+        f"({ifc_assets / t_ifc:,.0f} assets/s)"
+    )
 
     rss0 = _peak_rss_mb()
     t0 = time.perf_counter()
-    summary = simulate_history(assets, buildings, dwellings, out_dir=tmp / "sim",
-                               years=args.years, seed=0, chunk_assets=args.chunk_assets,
-                               progress=None)
+    summary = simulate_history(
+        assets,
+        buildings,
+        dwellings,
+        out_dir=tmp / "sim",
+        years=args.years,
+        seed=0,
+        chunk_assets=args.chunk_assets,
+        progress=None,
+    )
     t_sim = time.perf_counter() - t0
     rss = _peak_rss_mb()
     wo_rows = sum(summary.work_orders.values())
     rows = summary.readings_rows + wo_rows + summary.truth_rows
-    print(f"simulate: {t_sim:.1f} s, {summary.chunks} chunks, peak RSS {rss:.0f} MB "
-          f"(before: {rss0:.0f} MB)")
-    print(f"  readings {summary.readings_rows:,}, work orders {wo_rows:,}, "
-          f"truth {summary.truth_rows:,} rows -> {rows / t_sim:,.0f} rows/s")
+    print(
+        f"simulate: {t_sim:.1f} s, {summary.chunks} chunks, peak RSS {rss:.0f} MB "
+        f"(before: {rss0:.0f} MB)"
+    )
+    print(
+        f"  readings {summary.readings_rows:,}, work orders {wo_rows:,}, "
+        f"truth {summary.truth_rows:,} rows -> {rows / t_sim:,.0f} rows/s"
+    )
 
     ref_dir = tmp / "ref"
     ref_dir.mkdir()
     t_ref = _reference_write(summary.readings_rows, summary.chunks, ref_dir)
-    print(f"reference (pyarrow writes the same readings rows): {t_ref:.1f} s "
-          f"-> {summary.readings_rows / t_ref:,.0f} rows/s; simulator/reference = "
-          f"{t_sim / t_ref:.1f}x")
+    print(
+        f"reference (pyarrow writes the same readings rows): {t_ref:.1f} s "
+        f"-> {summary.readings_rows / t_ref:,.0f} rows/s; simulator/reference = "
+        f"{t_sim / t_ref:.1f}x"
+    )
 
     classes = dict(zip(assets["asset_ref"], class_of(assets, load_parameters()), strict=True))
     d_all = world_difficulty(summary.truth_dir, classes)
     d_boil = world_difficulty(summary.truth_dir, classes, only=["boiler_individual"])
-    print("world (all simulated classes): "
-          + ", ".join(f"{k} {v:.4f}" for k, v in d_all.items() if k != "rows"))
-    print("world (individual boilers):    "
-          + ", ".join(f"{k} {v:.4f}" for k, v in d_boil.items() if k != "rows"))
+    print(
+        "world (all simulated classes): "
+        + ", ".join(f"{k} {v:.4f}" for k, v in d_all.items() if k != "rows")
+    )
+    print(
+        "world (individual boilers):    "
+        + ", ".join(f"{k} {v:.4f}" for k, v in d_boil.items() if k != "rows")
+    )
     rates = {c: summary.failure_rate(c) for c in sorted(summary.assets_by_class)}
-    print("failures per unit-year (incl. end of life): "
-          + ", ".join(f"{c} {r:.3f}" for c, r in rates.items()))
+    print(
+        "failures per unit-year (incl. end of life): "
+        + ", ".join(f"{c} {r:.3f}" for c, r in rates.items())
+    )
     print(f"output in {tmp}")
 
 

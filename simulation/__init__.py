@@ -15,6 +15,7 @@ Examples
 ...                            years=1, seed=0)
 """
 
+from simulation.ifc_writer import file_summary, generate_stock, write_stock
 from simulation.parameters import class_of, load_parameters
 from simulation.run import (
     ImportReport,
@@ -24,15 +25,7 @@ from simulation.run import (
     registry_frames,
     simulate_history,
 )
-from simulation.stock import (
-    DWELLINGS_PER_ESTATE,
-    PlannedStock,
-    file_summary,
-    generate_stock,
-    plan_stock,
-    stock_frames,
-    write_stock,
-)
+from simulation.stock import DWELLINGS_PER_ESTATE, PlannedStock, plan_stock, stock_frames
 
 __all__ = [
     "DWELLINGS_PER_ESTATE",

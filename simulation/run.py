@@ -137,9 +137,8 @@ def simulate_history(
     truth.mkdir(parents=True)
     assets = assets.copy()
     assets["sim_class"] = class_of(assets, params)
-    if "asset_tag" not in assets:
-        assets["asset_tag"] = None
-    assets = assets[assets["sim_class"].notna()]
+    assets = assets[assets["sim_class"].notna()].copy()
+    assets["asset_tag"] = _landlord_tags(assets)
     if assets.empty:
         raise SimulationError("no equipment to simulate: the registry holds no known category")
     buildings = buildings[buildings["building_ref"].isin(assets["building_ref"])].copy()
@@ -225,6 +224,25 @@ def simulate_history(
     )
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _landlord_tags(assets: pd.DataFrame) -> pd.Series:
+    """The landlord's own equipment tags: the registry's where known, else ``B00012-0034``
+    (building number by building GlobalId order, equipment number by GlobalId order)."""
+    given = (
+        assets["asset_tag"].astype(object)
+        if "asset_tag" in assets
+        else pd.Series(None, index=assets.index, dtype=object)
+    )
+    number = {r: i + 1 for i, r in enumerate(sorted(assets["building_ref"].astype(str).unique()))}
+    order = assets.sort_values(["building_ref", "asset_ref"]).groupby("building_ref").cumcount()
+    made = [
+        f"B{number[str(b)]:05d}-{int(k) + 1:04d}"
+        for b, k in zip(assets["building_ref"], order.reindex(assets.index), strict=True)
+    ]
+    return given.where(
+        given.notna() & (given.astype(str) != ""), pd.Series(made, index=assets.index)
+    )
 
 
 def _weather(cache: dict, site: str, start: dt.date, days: int, params, seed: int) -> np.ndarray:

@@ -31,7 +31,7 @@ def _sample_files(workspace_root: Path, estates: int, seed: int) -> list[Path]:
     if not files:  # installed without the repository, or another seed: regenerate
         files = generate_stock(workspace_root / "ifc" / "sample", estates=1, seed=seed)
     if estates > 1:
-        from simulation.stock import plan_stock, write_stock
+        from simulation import plan_stock, write_stock
 
         more = plan_stock(estates=estates - 1, seed=seed, first_estate=1)
         files += write_stock(more, workspace_root / "ifc" / "generated")
