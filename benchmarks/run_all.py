@@ -1,7 +1,8 @@
 """Run every benchmark module of this folder (``make bench``) at the scale its own default gives.
 
 Each ``bench_*.py`` compares the product against a reference measured in the same run and writes
-its figures to ``benchmarks/results/<stage>.md``; ``BENCHMARKS.md`` collects them.
+its figures to ``benchmarks/results/<stage>.md``; ``benchmarks.collect`` then rebuilds
+``BENCHMARKS.md`` from them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def main() -> int:
         print(f"== {module}", flush=True)
         if subprocess.call([sys.executable, "-m", module], cwd=HERE.parent) != 0:
             failed.append(module)
+    subprocess.call([sys.executable, "-m", "benchmarks.collect"], cwd=HERE.parent)
     if failed:
         print("failed: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
