@@ -42,6 +42,8 @@ from bim_ingest.errors import IngestError
 from bim_ingest.records import ModelRecords
 
 CHUNK = 900  # bound parameters per IN (...) query stay under SQLite's limit
+# building-envelope categories: architecture models carry these, MEP models the rest
+ENVELOPE = frozenset({"window", "door", "roof"})
 
 ASSET_FIELDS = (
     "name",
@@ -442,16 +444,27 @@ def sync_records(session: Session, records: ModelRecords) -> IngestReport:
         .group_by(Asset.source_file_id)
     ).all()
     moved = Counter(before[g]["source_file_id"] for g in before)
+    categories = {str(r["category"]) for r in arows}
+    covered = {
+        "envelope": bool(categories & ENVELOPE),
+        "equipment": bool(categories - ENVELOPE),
+    }
     now = dt.datetime.now(dt.UTC)
     for sf_id, remaining in previous:
         sf_path = session.scalar(select(SourceFile.path).where(SourceFile.id == sf_id))
         total = remaining + moved.get(sf_id, 0)
         if sf_path == path or moved.get(sf_id, 0) >= 0.5 * total:
-            stale = session.scalars(
-                select(Asset.id).where(
-                    Asset.source_file_id == sf_id, Asset.status == AssetStatus.ACTIVE
-                )
-            ).all()
+            stale_q = select(Asset.id).where(
+                Asset.source_file_id == sf_id, Asset.status == AssetStatus.ACTIVE
+            )
+            if sf_path != path:
+                # another file of the same model: it only revises the disciplines it carries
+                # (an architecture-only export does not remove the boilers of the MEP model)
+                if not covered["envelope"]:
+                    stale_q = stale_q.where(Asset.category.not_in(ENVELOPE))
+                if not covered["equipment"]:
+                    stale_q = stale_q.where(Asset.category.in_(ENVELOPE))
+            stale = session.scalars(stale_q).all()
             for part in _chunks(list(stale)):
                 session.execute(
                     update(Asset)

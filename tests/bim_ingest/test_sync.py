@@ -252,3 +252,23 @@ def test_over_long_texts_fit_their_columns_on_every_backend(engine, tmp_path: Pa
     report = ingest_file(engine, write_model(f, tmp_path / "long.ifc"))
     assert report.added == len(f.equipment)
     assert len(_asset(engine, f.equipment["pump"]).name) == 255
+
+
+def test_an_architecture_only_export_does_not_decommission_the_equipment(
+    engine, shared_ifc: Path
+) -> None:
+    # the FZK house: IFC2X3 with its sanitary terminals, then an IFC4 architecture-only export
+    # of the same model (same GlobalIds for walls, doors and windows)
+    ingest_file(engine, shared_ifc / "bimserver-testfiles__AC11-FZK-Haus-IFC.ifc")
+    report = ingest_file(engine, shared_ifc / "web-ifc__AC20-FZK-Haus.ifc")
+    assert report.decommissioned == 0
+    with Session(engine) as s:
+        sanitary = s.scalars(select(Asset.status).where(Asset.category == "sanitary")).all()
+        active_openings = s.scalar(
+            select(func.count()).where(
+                Asset.category.in_(["door", "window"]), Asset.status == "active"
+            )
+        )
+    assert len(sanitary) == 6
+    assert set(sanitary) == {"active"}
+    assert active_openings == 16
