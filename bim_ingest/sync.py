@@ -134,6 +134,17 @@ def _fit(model: Any, rows: list[dict[str, Any]]) -> None:
                 row[key] = value[:limit]
 
 
+def _overridden(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``Asset.overrides`` (JSON) as column values of the asset rows written here."""
+    out: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name == "installed_on" and value is not None:
+            out[name] = dt.date.fromisoformat(str(value)[:10])
+        elif name in ASSET_FIELDS:
+            out[name] = value
+    return out
+
+
 def _existing(session: Session, model: Any, gids: list[str], cols: Sequence[str]) -> dict:
     out: dict[str, dict[str, Any]] = {}
     columns = [model.id, model.global_id] + [getattr(model, c) for c in cols]
@@ -414,7 +425,13 @@ def sync_records(session: Session, records: ModelRecords) -> IngestReport:
             }
         )
     gids = [r["global_id"] for r in arows]
-    before = _existing(session, Asset, gids, (*ASSET_FIELDS, "status", "source_file_id"))
+    before = _existing(
+        session, Asset, gids, (*ASSET_FIELDS, "status", "source_file_id", "overrides")
+    )
+    for r in arows:  # the landlord's register wins over the model (import assets)
+        old = before.get(r["global_id"])
+        if old is not None and old["overrides"]:
+            r.update(_overridden(old["overrides"]))
     building_gid_of.update(_building_gids(session, before))
     _check_conflicts(path, "element", before, arows, building_gid_of)
     for r in arows:  # status/provenance moves are not "changes" of the asset itself

@@ -87,13 +87,26 @@ def _given(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def apply_attributes(asset: Asset, values: Mapping[str, Any]) -> bool:
-    """Set the given values on ``asset``; True when anything changed."""
+def apply_attributes(asset: Asset | PendingAssetAttribute, values: Mapping[str, Any]) -> bool:
+    """Set the given values on ``asset``; True when anything changed.
+
+    On a registered asset the values are also kept in ``Asset.overrides``, so that a later
+    ingest of the IFC model does not undo what the landlord's register says.
+    """
     changed = False
     for field, value in values.items():
         if value is not None and getattr(asset, field) != value:
             setattr(asset, field, value)
             changed = True
+    if isinstance(asset, Asset):
+        kept = {
+            f: v.isoformat() if isinstance(v, dt.date) else v
+            for f, v in values.items()
+            if v is not None and f != "asset_tag"
+        }
+        merged = {**(asset.overrides or {}), **kept}
+        if merged != (asset.overrides or {}):
+            asset.overrides = merged
     return changed
 
 

@@ -93,6 +93,9 @@ class Asset(Base):
     warranty_until: Mapped[dt.date | None]
     classification: Mapped[str | None] = mapped_column(String(255))
     properties: Mapped[dict[str, Any] | None]
+    overrides: Mapped[dict[str, Any] | None]
+    """What the landlord's asset-attributes imports set (field → ISO text or number): these win
+    over the IFC's values when a model is ingested again (DESIGN §3)."""
     source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_file.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

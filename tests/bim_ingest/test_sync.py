@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from asset_model import import_work_orders, open_registry, transaction
+from asset_model import import_asset_attributes, import_work_orders, open_registry, transaction
 from asset_model.models import (
     Asset,
     AssetType,
@@ -272,3 +272,27 @@ def test_an_architecture_only_export_does_not_decommission_the_equipment(
     assert len(sanitary) == 6
     assert set(sanitary) == {"active"}
     assert active_openings == 16
+
+
+def test_the_landlords_attributes_survive_a_new_ingest_of_the_model(engine, tmp_path: Path) -> None:
+    f = build_model("IFC4")
+    path = write_model(f, tmp_path / "tilleuls.ifc")
+    ingest_file(engine, path)
+    pump = f.equipment["pump"]
+    attributes = tmp_path / "register.csv"
+    attributes.write_text(
+        f"asset_ref;installed_on;manufacturer;expected_life_years\n{pump};15/03/2011;Grundfos;14\n",
+        encoding="utf-8",
+    )
+    with transaction(engine) as s:
+        import_asset_attributes(s, attributes)
+    # the same model again, then a revision that renames the pump
+    assert ingest_file(engine, path).changed == 0
+    f.by_guid(pump).Name = "Circulateur P1 bis"
+    report = ingest_file(engine, write_model(f, path))
+    assert report.changed == 1
+    asset = _asset(engine, pump)
+    assert asset.name == "Circulateur P1 bis"
+    assert asset.manufacturer == "Grundfos"
+    assert str(asset.installed_on) == "2011-03-15"
+    assert asset.expected_life_years == 14.0
