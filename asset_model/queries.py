@@ -21,6 +21,7 @@ from asset_model.models import (
     Building,
     Dwelling,
     MaintenanceEvent,
+    RiskScore,
     Site,
     SourceFile,
     Space,
@@ -263,8 +264,6 @@ RISK_SCORE_COLUMNS = [
 def risk_scores_frame(session: Session, *, model_run_id: int | None = None) -> pd.DataFrame:
     """Risk scores of one model run (default: the latest run that has scores), one row per
     asset and as-of date. Empty frame (same columns) when nothing was scored yet."""
-    from asset_model.models import RiskScore
-
     if model_run_id is None:
         model_run_id = session.scalar(select(func.max(RiskScore.model_run_id)))
     stmt = (

@@ -24,10 +24,9 @@ from asset_model.imports.common import (
     asset_ids_for,
     file_sha256,
     problems_from_mask,
-    sorted_problems,
+    read_validated,
 )
 from asset_model.imports.parse import parse_datetimes, parse_numbers
-from asset_model.imports.reader import open_table, read_text_frame
 from asset_model.models import Asset, ImportRecord, PendingAssetAttribute
 
 REQUIRED = ["asset_ref"]
@@ -118,14 +117,13 @@ def import_asset_attributes(
 ) -> ImportSummary:
     """Validate and apply an asset-attributes file in the caller's transaction."""
     path = Path(path)
-    table = open_table(path, required=REQUIRED, optional=OPTIONAL, column_map=column_map)
-    frame = read_text_frame(table)
-    if frame.empty and not table.problems:
-        raise ImportValidationError(path, [RowProblem(None, None, "no data rows under the header")])
-    typed, problems = validate_attributes(frame)
-    problems = table.problems + problems
-    if problems:
-        raise ImportValidationError(path, sorted_problems(problems))
+    typed = read_validated(
+        path,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        column_map=column_map,
+        validate=validate_attributes,
+    )
 
     ids = asset_ids_for(session, typed["asset_ref"].tolist())
     # a tag may not move onto an asset when another asset already holds it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from asset_model.errors import RowProblem
+from asset_model.errors import ImportValidationError, RowProblem
+from asset_model.imports.reader import open_table, read_text_frame
 from asset_model.models import Asset, Building, Dwelling, Site
 
 _IN_CHUNK = 2000
@@ -73,6 +74,27 @@ def problems_from_mask(
         reasons = reason.loc[rows].tolist()
         return [RowProblem(int(r), column, str(why)) for r, why in zip(rows, reasons, strict=True)]
     return [RowProblem(int(r), column, reason) for r in rows]
+
+
+def read_validated(
+    path: Path,
+    *,
+    required: list[str],
+    optional: list[str],
+    column_map: Mapping[str, str] | None,
+    validate: Callable[[pd.DataFrame], tuple[pd.DataFrame, list[RowProblem]]],
+) -> pd.DataFrame:
+    """Read a whole import file and validate it: the typed frame, or an
+    :class:`ImportValidationError` listing every problem (the header's and the rows')."""
+    table = open_table(path, required=required, optional=optional, column_map=column_map)
+    frame = read_text_frame(table)
+    if frame.empty and not table.problems:
+        raise ImportValidationError(path, [RowProblem(None, None, "no data rows under the header")])
+    typed, problems = validate(frame)
+    problems = table.problems + problems
+    if problems:
+        raise ImportValidationError(path, sorted_problems(problems))
+    return typed
 
 
 def sorted_problems(problems: Iterable[RowProblem]) -> list[RowProblem]:

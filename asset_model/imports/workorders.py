@@ -33,10 +33,9 @@ from asset_model.imports.common import (
     asset_ids_for,
     file_sha256,
     problems_from_mask,
-    sorted_problems,
+    read_validated,
 )
 from asset_model.imports.parse import parse_datetimes, parse_numbers
-from asset_model.imports.reader import open_table, read_text_frame
 from asset_model.models import ImportRecord, MaintenanceEvent
 from asset_model.types import WorkOrderKind
 
@@ -225,14 +224,13 @@ def import_work_orders(
     order already in the registry.
     """
     path = Path(path)
-    table = open_table(path, required=REQUIRED, optional=OPTIONAL, column_map=column_map)
-    frame = read_text_frame(table)
-    if frame.empty and not table.problems:
-        raise ImportValidationError(path, [RowProblem(None, None, "no data rows under the header")])
-    typed, problems = validate_work_orders(frame)
-    problems = table.problems + problems
-    if problems:
-        raise ImportValidationError(path, sorted_problems(problems))
+    typed = read_validated(
+        path,
+        required=REQUIRED,
+        optional=OPTIONAL,
+        column_map=column_map,
+        validate=validate_work_orders,
+    )
 
     existing = _existing(session, typed["work_order_id"].tolist())
     is_new = ~typed["work_order_id"].isin(existing["work_order_id"])
