@@ -1,5 +1,18 @@
 """COBie 2.4 export: the registry's active assets as a workbook that :func:`read_cobie` reads
-back into the same registry (see :mod:`bim_ingest.cobie` for the columns and the extras).
+back into the same registry, and that holds what a published COBie of the same model holds.
+
+What goes where (see docs/bim_ingest.md, "COBie"):
+
+- Component: the active assets whose IFC class COBie counts as a component (equipment,
+  terminals, controls, doors, windows, coverings, proxies, transport, furniture); ``Space`` is
+  the space's name, "n/a" for an asset that sits in a storey only. Registered assets that COBie
+  does not list (``IfcRoof``, a bare ``IfcDistributionFlowElement``) go to the extra sheet
+  ``PatrimoineAsset`` with the same columns, so the registry still round-trips.
+- Type: ``ExpectedLife`` is the life the model declares (``DurationUnit`` "year"), never the
+  taxonomy's default; ``Category`` is the classification as the model labels it. Our category and
+  default life travel as ``Patrimoine`` Attribute rows.
+- Zone and System: one row per zone and space, per system and component, as COBie 2.4 keys
+  them.
 
 Examples
 --------
@@ -10,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,11 +33,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from asset_model.models import Asset, AssetType, Building, Dwelling, Space, Storey, System
 from asset_model.types import AssetStatus
-from bim_ingest.cobie import _OURS, CREATED_BY, SHEETS
+from bim_ingest.cobie_sheets import CREATED_BY, EXTRA_SHEET, OURS, SHEETS, is_cobie_component
+from bim_ingest.psets import asset_facts, clean
+
+Row = dict[str, Any]
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
+    if value is None or value == "":
         return "n/a"
     if isinstance(value, (list, tuple, dict)):
         return str(value)
@@ -32,35 +49,96 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).lower()
+
+
+def _prop(psets: dict[str, Any] | None, *names: str) -> Any:
+    """The first non-placeholder property called one of ``names`` in any pset."""
+    wanted = [_norm(n) for n in names]
+    for want in wanted:
+        for props in (psets or {}).values():
+            if not isinstance(props, dict):
+                continue
+            for prop, value in props.items():
+                if _norm(str(prop)) == want and clean(value, prop) is not None:
+                    return clean(value, prop)
+    return None
+
+
+def classification_label(text: str | None) -> str | None:
+    """Our "ref; ref" classification as COBie's comma-separated Category, labels unchanged."""
+    parts = [p.strip() for p in str(text or "").split(";") if p.strip()]
+    return ",".join(parts) or None
+
+
+class _Sheets:
+    """Rows per sheet, with the CreatedBy / CreatedOn / ExtSystem every row carries."""
+
+    def __init__(self) -> None:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
+        self.base = {"CreatedBy": CREATED_BY, "CreatedOn": now, "ExtSystem": OURS}
+        self.rows: dict[str, list[Row]] = {name: [] for name in SHEETS}
+
+    def add(self, sheet: str, **row: Any) -> None:
+        self.rows[sheet].append({**self.base, **row})
+
+    def ours(self, sheet: str, row_name: str, row_id: str, values: dict[str, Any]) -> None:
+        """Our extras of one row as Attribute rows of external object Patrimoine."""
+        for key, value in values.items():
+            if value is not None:
+                self.add(
+                    "Attribute",
+                    Name=key,
+                    Category=OURS,
+                    SheetName=sheet,
+                    RowName=row_name,
+                    Value=str(value),
+                    ExtObject=OURS,
+                    RowIdentifier=row_id,
+                )
+
+
 def export_cobie(session: Session, path: Path | str) -> Path:
     """Write the registry's active assets as a COBie 2.4 workbook at ``path``."""
-    import xlsxwriter
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None).isoformat()
-    base = {"CreatedBy": CREATED_BY, "CreatedOn": now, "ExtSystem": _OURS}
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SHEETS}
-    buildings = session.scalars(select(Building).options(selectinload(Building.site))).all()
-    names = {b.id: b.name or b.global_id for b in buildings}
-    building_gid = {b.id: b.global_id for b in buildings}
-    storey_gid: dict[int, str] = {}
-    space_gid: dict[int, str] = {}
-    for b in buildings:
-        rows["Facility"].append(
+    out = _Sheets()
+    buildings = _facilities(session, out)
+    names = {i: b.name or b.global_id for i, b in buildings.items()}
+    floors = _floors(session, out, names)
+    spaces = _spaces_and_zones(session, out, names, floors)
+    assets = session.scalars(
+        select(Asset)
+        .where(Asset.status == AssetStatus.ACTIVE)
+        .options(selectinload(Asset.asset_type))
+        .order_by(Asset.id)
+    ).all()
+    type_names = _types(session, out, assets)
+    for a in assets:
+        _component(out, a, type_names, spaces, floors, buildings)
+    _systems(session, out)
+    _write(path, out.rows)
+    return path
+
+
+def _facilities(session: Session, out: _Sheets) -> dict[int, Building]:
+    query = select(Building).options(selectinload(Building.site)).order_by(Building.id)
+    buildings = {b.id: b for b in session.scalars(query)}
+    names = {b.id: b.name or b.global_id for b in buildings.values()}
+    for b in buildings.values():
+        out.rows["Facility"].append(
             {
                 "Name": names[b.id],
                 "CreatedBy": CREATED_BY,
-                "CreatedOn": now,
-                "Category": "n/a",
-                "ProjectName": "n/a",
+                "CreatedOn": out.base["CreatedOn"],
+                "ProjectName": None,
                 "SiteName": b.site.name if b.site else None,
                 "LinearUnits": "meters",
                 "AreaUnits": "square meters",
                 "VolumeUnits": "cubic meters",
                 "CurrencyUnit": "Euros",
-                "AreaMeasurement": "n/a",
-                "ExternalSystem": _OURS,
+                "ExternalSystem": OURS,
                 "ExternalProjectObject": "IfcProject",
                 "ExternalSiteObject": "IfcSite",
                 "ExternalSiteIdentifier": b.site.global_id if b.site else None,
@@ -69,124 +147,157 @@ def export_cobie(session: Session, path: Path | str) -> Path:
                 "Description": b.address,
             }
         )
-        for key in ("latitude", "longitude"):
-            value = (
-                getattr(b, key)
-                if getattr(b, key) is not None
-                else (getattr(b.site, key) if b.site else None)
-            )
-            if value is not None:
-                rows["Attribute"].append(
-                    {
-                        **base,
-                        "Name": key,
-                        "Category": "Patrimoine",
-                        "SheetName": "Facility",
-                        "RowName": names[b.id],
-                        "Value": str(value),
-                        "ExtObject": _OURS,
-                        "RowIdentifier": b.global_id,
-                    }
-                )
-    floor_name = {}
-    for s in session.scalars(select(Storey)).all():
-        floor_name[s.id] = s.name or s.global_id
-        storey_gid[s.id] = s.global_id
-        rows["Floor"].append(
+        site = b.site
+        out.ours(
+            "Facility",
+            names[b.id],
+            b.global_id,
             {
-                **base,
-                "Name": floor_name[s.id],
-                "Category": "Floor",
-                "ExtObject": "IfcBuildingStorey",
-                "ExtIdentifier": s.global_id,
-                "Elevation": s.elevation_m,
-                "FacilityName": names[s.building_id],
-            }
+                k: getattr(b, k) if getattr(b, k) is not None else getattr(site, k, None)
+                for k in ("latitude", "longitude")
+            },
         )
-    space_name = {}
-    space_members: dict[int, list[str]] = defaultdict(list)
-    for s in session.scalars(select(Space)).all():
-        space_name[s.id] = s.name or s.global_id
-        space_gid[s.id] = s.global_id
+    return buildings
+
+
+def _floors(session: Session, out: _Sheets, names: dict[int, str]) -> dict[int, Storey]:
+    storeys = {s.id: s for s in session.scalars(select(Storey).order_by(Storey.id))}
+    for s in storeys.values():
+        out.add(
+            "Floor",
+            Name=s.name or s.global_id,
+            Category="Floor",
+            ExtObject="IfcBuildingStorey",
+            ExtIdentifier=s.global_id,
+            Elevation=s.elevation_m,
+            FacilityName=names[s.building_id],
+        )
+    return storeys
+
+
+def _spaces_and_zones(
+    session: Session, out: _Sheets, names: dict[int, str], floors: dict[int, Storey]
+) -> dict[int, Space]:
+    spaces = {s.id: s for s in session.scalars(select(Space).order_by(Space.id))}
+    members: dict[int, list[str]] = defaultdict(list)
+    for s in spaces.values():
+        name = s.name or s.global_id
         if s.dwelling_id is not None:
-            space_members[s.dwelling_id].append(space_name[s.id])
-        rows["Space"].append(
-            {
-                **base,
-                "Name": space_name[s.id],
-                "Category": s.usage,
-                "FloorName": floor_name.get(s.storey_id),
-                "Description": s.long_name,
-                "ExtObject": "IfcSpace",
-                "ExtIdentifier": s.global_id,
-                "NetArea": s.area_m2,
-                "FacilityName": names[s.building_id],
-            }
+            members[s.dwelling_id].append(name)
+        floor = floors.get(s.storey_id) if s.storey_id is not None else None
+        out.add(
+            "Space",
+            Name=name,
+            Category=s.usage,
+            FloorName=(floor.name or floor.global_id) if floor else None,
+            Description=s.long_name,
+            ExtObject="IfcSpace",
+            ExtIdentifier=s.global_id,
+            NetArea=s.area_m2,
+            FacilityName=names[s.building_id],
         )
-    for d in session.scalars(select(Dwelling)).all():
+    for d in session.scalars(select(Dwelling).order_by(Dwelling.id)):
         label = f"Dwelling {d.typology}" if d.typology else "Dwelling"
-        rows["Zone"].append(
-            {
-                **base,
-                "Name": d.name or d.global_id,
-                "Category": label,
-                "SpaceNames": ",".join(space_members.get(d.id, [])),
-                "ExtObject": "IfcZone",
-                "ExtIdentifier": d.global_id,
-                "Description": label,
-                "FacilityName": names[d.building_id],
-            }
-        )
-    assets = session.scalars(
-        select(Asset)
-        .where(Asset.status == AssetStatus.ACTIVE)
-        .options(selectinload(Asset.asset_type), selectinload(Asset.systems))
-    ).all()
-    used_types = {a.asset_type_id for a in assets if a.asset_type_id is not None}
-    type_class: dict[int, str] = {}
+        for space_name in members.get(d.id) or [None]:  # COBie 2.4: one row per zone and space
+            out.add(
+                "Zone",
+                Name=d.name or d.global_id,
+                Category=label,
+                SpaceNames=space_name,
+                ExtObject="IfcZone",
+                ExtIdentifier=d.global_id,
+                Description=label,
+                FacilityName=names[d.building_id],
+            )
+    return spaces
+
+
+def _types(session: Session, out: _Sheets, assets: list[Asset]) -> dict[int, str]:
+    used = {a.asset_type_id for a in assets if a.asset_type_id is not None}
+    classification: dict[int, str] = {}
     for a in assets:
         if a.asset_type_id is not None and a.classification:
-            type_class.setdefault(a.asset_type_id, a.classification)
-    type_name: dict[int, str] = {}
-    for t in session.scalars(select(AssetType).where(AssetType.id.in_(used_types or {-1}))):
-        type_name[t.id] = t.name or t.global_id
-        rows["Type"].append(
-            {
-                **base,
-                "Name": type_name[t.id],
-                "Category": type_class.get(t.id) or t.category or "n/a",
-                "Description": t.name,
-                "AssetType": "Fixed",
-                "Manufacturer": t.manufacturer,
-                "ModelNumber": t.model,
-                "ExtObject": t.ifc_class,
-                "ExtIdentifier": t.global_id,
-                "ExpectedLife": t.expected_life_years,
-                "DurationUnit": "year" if t.expected_life_years else None,
-                "ModelReference": t.model,
-            }
+            classification.setdefault(a.asset_type_id, a.classification)
+    type_names: dict[int, str] = {}
+    query = select(AssetType).where(AssetType.id.in_(used or {-1})).order_by(AssetType.id)
+    for t in session.scalars(query):
+        name = type_names[t.id] = t.name or t.global_id
+        props = t.properties or {}
+        declared = asset_facts(props).expected_life_years
+        row = {
+            col: _prop(props, col)
+            for col in SHEETS["Type"]
+            if col.startswith(("Warranty", "Nominal", "Replacement", "AssetType"))
+            or col in ("Shape", "Size", "Color", "Finish", "Grade", "Material", "Constituents")
+            or col in ("Features", "AccessibilityPerformance", "CodePerformance")
+            or col == "SustainabilityPerformance"
+        }
+        moveable = "furni" in (t.ifc_class or "").lower()
+        row["AssetType"] = row["AssetType"] or ("Moveable" if moveable else "Fixed")
+        out.add(
+            "Type",
+            **row,
+            Name=name,
+            Category=classification_label(classification.get(t.id)),
+            Description=_prop(props, "Description") or t.name,
+            Manufacturer=t.manufacturer,
+            ModelNumber=t.model,
+            ExtObject=t.ifc_class,
+            ExtIdentifier=t.global_id,
+            ExpectedLife=declared,
+            DurationUnit="year" if declared is not None else None,
+            ModelReference=_prop(props, "ModelReference"),
         )
-    for a in assets:
-        where = space_name.get(a.space_id) or floor_name.get(a.storey_id)
-        rows["Component"].append(
+        out.ours(
+            "Type",
+            name,
+            t.global_id,
             {
-                **base,
-                "Name": a.name or a.global_id,
-                "TypeName": type_name.get(a.asset_type_id),
-                "Space": where,
-                "Description": a.description or a.name,
-                "ExtObject": a.ifc_class,
-                "ExtIdentifier": a.global_id,
-                "SerialNumber": a.serial_number,
-                "InstallationDate": a.installed_on,
-                "TagNumber": a.asset_tag,
-                "AssetIdentifier": a.asset_tag,
-            }
+                "category": t.category,
+                "predefined_type": t.predefined_type,
+                "expected_life_years": t.expected_life_years
+                if t.expected_life_years != declared
+                else None,
+            },
         )
-        ours = {
-            "building_ref": building_gid.get(a.building_id),
-            "storey_ref": storey_gid.get(a.storey_id),
-            "space_ref": space_gid.get(a.space_id),
+    return type_names
+
+
+def _component(
+    out: _Sheets,
+    a: Asset,
+    type_names: dict[int, str],
+    spaces: dict[int, Space],
+    floors: dict[int, Storey],
+    buildings: dict[int, Building],
+) -> None:
+    name = a.name or a.global_id
+    building = buildings.get(a.building_id) if a.building_id is not None else None
+    space = spaces.get(a.space_id) if a.space_id is not None else None
+    storey = floors.get(a.storey_id) if a.storey_id is not None else None
+    out.add(
+        "Component" if is_cobie_component(a.ifc_class) else EXTRA_SHEET,
+        Name=name,
+        TypeName=type_names.get(a.asset_type_id) if a.asset_type_id is not None else None,
+        Space=(space.name or space.global_id) if space else None,
+        Description=a.description or a.name,
+        ExtObject=a.ifc_class,
+        ExtIdentifier=a.global_id,
+        SerialNumber=a.serial_number,
+        InstallationDate=a.installed_on,
+        WarrantyStartDate=_prop(a.properties, "WarrantyStartDate"),
+        TagNumber=a.asset_tag,
+        BarCode=_prop(a.properties, "BarCode"),
+        AssetIdentifier=a.asset_tag,
+    )
+    out.ours(
+        "Component",
+        name,
+        a.global_id,
+        {
+            "building_ref": building.global_id if building else None,
+            "storey_ref": storey.global_id if storey else None,
+            "space_ref": space.global_id if space else None,
             "category": a.category,
             "serves": a.serves,
             "manufacturer": a.manufacturer,
@@ -195,50 +306,43 @@ def export_cobie(session: Session, path: Path | str) -> Path:
             "warranty_until": a.warranty_until,
             "classification": a.classification,
             "predefined_type": a.predefined_type,
-        }
-        for key, value in ours.items():
-            if value is not None:
-                rows["Attribute"].append(
-                    {
-                        **base,
-                        "Name": key,
-                        "Category": "Patrimoine",
-                        "SheetName": "Component",
-                        "RowName": a.name,
-                        "Value": str(value),
-                        "ExtObject": _OURS,
-                        "RowIdentifier": a.global_id,
-                    }
-                )
-        for pset, props in (a.properties or {}).items():
-            for prop, value in props.items():
-                if value is None or isinstance(value, (list, dict)):
-                    continue
-                rows["Attribute"].append(
-                    {
-                        **base,
-                        "Name": prop,
-                        "Category": "Pset",
-                        "SheetName": "Component",
-                        "RowName": a.name,
-                        "Value": value,
-                        "ExtObject": pset,
-                        "RowIdentifier": a.global_id,
-                    }
-                )
-    for s in session.scalars(select(System).options(selectinload(System.assets))).all():
-        members = [m for m in s.assets if m.status == AssetStatus.ACTIVE]
-        rows["System"].append(
-            {
-                **base,
-                "Name": s.name or s.global_id,
-                "Category": s.kind or "n/a",
-                "ComponentNames": ",".join(m.name or m.global_id for m in members),
-                "ExtObject": "IfcSystem",
-                "ExtIdentifier": s.global_id,
-                "ComponentIdentifiers": ",".join(m.global_id for m in members),
-            }
-        )
+        },
+    )
+    for pset, props in (a.properties or {}).items():
+        for prop, value in props.items():
+            if value is None or isinstance(value, (list, dict)):
+                continue
+            out.add(
+                "Attribute",
+                Name=prop,
+                Category="Pset",
+                SheetName="Component",
+                RowName=name,
+                Value=value,
+                ExtObject=pset,
+                RowIdentifier=a.global_id,
+            )
+
+
+def _systems(session: Session, out: _Sheets) -> None:
+    for s in session.scalars(select(System).options(selectinload(System.assets))):
+        members = [m for m in s.assets if m.status == AssetStatus.ACTIVE] or [None]
+        for m in members:  # COBie 2.4: one row per system and component
+            out.add(
+                "System",
+                Name=s.name or s.global_id,
+                Category=s.kind,
+                ComponentNames=(m.name or m.global_id) if m else None,
+                ExtObject="IfcSystem",
+                ExtIdentifier=s.global_id,
+                Description=s.name,
+                ComponentIdentifiers=m.global_id if m else None,
+            )
+
+
+def _write(path: Path, rows: dict[str, list[Row]]) -> None:
+    import xlsxwriter
+
     with xlsxwriter.Workbook(str(path), {"constant_memory": True}) as wb:
         bold = wb.add_format({"bold": True})
         for sheet, columns in SHEETS.items():
@@ -246,4 +350,3 @@ def export_cobie(session: Session, path: Path | str) -> Path:
             ws.write_row(0, 0, columns, bold)
             for r, row in enumerate(rows[sheet], start=1):
                 ws.write_row(r, 0, [_cell(row.get(c)) for c in columns])
-    return path

@@ -27,7 +27,7 @@ from bim_ingest.sync import IngestReport, sync_records
 from bim_ingest.taxonomy import Taxonomy, load_taxonomy
 
 IFC_SUFFIXES = (".ifc", ".ifczip")
-COBIE_SUFFIXES = (".xlsx",)
+COBIE_SUFFIXES = (".xlsx", ".xls")
 
 
 def _taxonomy(taxonomy: Taxonomy | Path | str | None) -> Taxonomy:
