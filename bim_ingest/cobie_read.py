@@ -246,17 +246,25 @@ def _types(
             name=(name, _text(t.get("Category")), _text(t.get("Description"))),
             taxonomy=tax,
         )
-        category = _text(ours.get("category")) or (cls.category if cls.rule is not None else None)
-        life = parse_years(ours.get("expected_life_years")) or type_life(t)
+        # our export's own values win (n/a included); another tool's workbook has none
+        life = type_life(t) or asset_facts(psets).expected_life_years
+        columns = {
+            "category": cls.category if cls.rule is not None else None,
+            "predefined_type": None,
+            "manufacturer": _text(t.get("Manufacturer")),
+            "model": _text(t.get("ModelNumber")) or _text(t.get("ModelReference")),
+            "expected_life_years": life,
+        }
+        got = {k: _text(ours[k]) if k in ours else v for k, v in columns.items()}
         types[name] = TypeRecord(
             gid,
             name,
             _text(t.get("ExtObject")),
-            _text(ours.get("predefined_type")),
-            category,
-            _text(t.get("Manufacturer")),
-            _text(t.get("ModelNumber")) or _text(t.get("ModelReference")),
-            life or asset_facts(psets).expected_life_years,
+            got["predefined_type"],
+            got["category"],
+            got["manufacturer"],
+            got["model"],
+            parse_years(got["expected_life_years"]),
             {k: {p: _plain(v) for p, v in d.items()} for k, d in psets.items()},
         )
         type_rows[name] = t

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,15 @@ def classification_label(text: str | None) -> str | None:
     """Our "ref; ref" classification as COBie's comma-separated Category, labels unchanged."""
     parts = [p.strip() for p in str(text or "").split(";") if p.strip()]
     return ",".join(parts) or None
+
+
+_TYPE_EXTRAS = [
+    c
+    for c in SHEETS["Type"]
+    if c.startswith(("Warranty", "Nominal", "Replacement", "AssetType"))
+    or c in ("Shape", "Size", "Color", "Finish", "Grade", "Material", "Constituents", "Features")
+    or c.endswith("Performance")
+]
 
 
 class _Sheets:
@@ -212,54 +221,77 @@ def _spaces_and_zones(
     return spaces
 
 
+def _shared(values: list[Any]) -> Any:
+    """The value most components of a type give (Revit puts type data on occurrences)."""
+    counts = Counter(v for v in values if v is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _omniclass(props: dict[str, Any] | None) -> str | None:
+    """Revit's "OmniClass Number : OmniClass Title", the Category a Revit COBie writes."""
+    number, title = _prop(props, "OmniClass Number"), _prop(props, "OmniClass Title")
+    if number and title:
+        return f"{number} : {title}"
+    return number or title
+
+
+def type_columns(t: AssetType, members: list[Asset]) -> dict[str, Any]:
+    """Manufacturer, ModelNumber, ModelReference, ExpectedLife and Category of a Type row.
+
+    As xBIM and ifcfm map them: the type's ``Pset_ManufacturerTypeInformation`` (ModelNumber is
+    its ModelLabel), ``Pset_ServiceLife`` and COBie psets; where the type declares nothing, the
+    value its components share (Revit exports type parameters on the occurrences).
+    """
+    props = t.properties or {}
+    reference = _prop(props, "ModelReference")
+    model = _prop(props, "ModelNumber", "ModelLabel", "ArticleNumber")
+    if model is None and reference is None:
+        model = t.model or _shared([a.model for a in members])
+    life = asset_facts(props).expected_life_years or _shared(
+        [asset_facts(a.properties or {}).expected_life_years for a in members]
+    )
+    labels = [classification_label(a.classification) for a in members]
+    return {
+        "Manufacturer": t.manufacturer or _shared([a.manufacturer for a in members]),
+        "ModelNumber": model,
+        "ModelReference": reference,
+        "ExpectedLife": life,
+        "DurationUnit": "year" if life is not None else None,
+        "Category": _shared(labels) or _shared([_omniclass(a.properties) for a in members]),
+    }
+
+
 def _types(session: Session, out: _Sheets, assets: list[Asset]) -> dict[int, str]:
-    used = {a.asset_type_id for a in assets if a.asset_type_id is not None}
-    classification: dict[int, str] = {}
+    members: dict[int, list[Asset]] = defaultdict(list)
     for a in assets:
-        if a.asset_type_id is not None and a.classification:
-            classification.setdefault(a.asset_type_id, a.classification)
+        if a.asset_type_id is not None:
+            members[a.asset_type_id].append(a)
     type_names: dict[int, str] = {}
-    query = select(AssetType).where(AssetType.id.in_(used or {-1})).order_by(AssetType.id)
-    for t in session.scalars(query):
+    query = select(AssetType).where(AssetType.id.in_(set(members) or {-1}))
+    for t in session.scalars(query.order_by(AssetType.id)):
         name = type_names[t.id] = t.name or t.global_id
         props = t.properties or {}
-        declared = asset_facts(props).expected_life_years
-        row = {
-            col: _prop(props, col)
-            for col in SHEETS["Type"]
-            if col.startswith(("Warranty", "Nominal", "Replacement", "AssetType"))
-            or col in ("Shape", "Size", "Color", "Finish", "Grade", "Material", "Constituents")
-            or col in ("Features", "AccessibilityPerformance", "CodePerformance")
-            or col == "SustainabilityPerformance"
-        }
+        row = {col: _prop(props, col) for col in _TYPE_EXTRAS}
         moveable = "furni" in (t.ifc_class or "").lower()
         row["AssetType"] = row["AssetType"] or ("Moveable" if moveable else "Fixed")
         out.add(
             "Type",
             **row,
+            **type_columns(t, members[t.id]),
             Name=name,
-            Category=classification_label(classification.get(t.id)),
             Description=_prop(props, "Description") or t.name,
-            Manufacturer=t.manufacturer,
-            ModelNumber=t.model,
             ExtObject=t.ifc_class,
             ExtIdentifier=t.global_id,
-            ExpectedLife=declared,
-            DurationUnit="year" if declared is not None else None,
-            ModelReference=_prop(props, "ModelReference"),
         )
-        out.ours(
-            "Type",
-            name,
-            t.global_id,
-            {
-                "category": t.category,
-                "predefined_type": t.predefined_type,
-                "expected_life_years": t.expected_life_years
-                if t.expected_life_years != declared
-                else None,
-            },
-        )
+        # the registry's own values, "n/a" included, so that reading back restores them
+        registry = {
+            "category": t.category,
+            "predefined_type": t.predefined_type,
+            "manufacturer": t.manufacturer,
+            "model": t.model,
+            "expected_life_years": t.expected_life_years,
+        }
+        out.ours("Type", name, t.global_id, {k: v or "n/a" for k, v in registry.items()})
     return type_names
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import ifcopenshell
+import ifcopenshell.api
+import ifcopenshell.api.owner.settings
 import ifcopenshell.util.element
 import ifcopenshell.util.unit
 import openpyxl
@@ -82,11 +84,42 @@ def _is(ifc_class: str, schema: str, parent: str) -> bool:
     return parent.lower() in class_ancestry(ifc_class, schema)
 
 
+def _with_type_data(source: Path, target: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The heating model with what a supplier declares on its boiler and pump types.
+
+    No shared file carries Pset_ManufacturerTypeInformation or Pset_ServiceLife on its types,
+    which is where ifcfm reads Type.Manufacturer, ModelNumber (= ModelLabel) and the life.
+    """
+    # no owner history on the new psets (an IFC4 file; other tests set a builder's user)
+    monkeypatch.setattr(ifcopenshell.api.owner.settings, "get_user", lambda f: None)
+    monkeypatch.setattr(ifcopenshell.api.owner.settings, "get_application", lambda f: None)
+    f = ifcopenshell.open(str(source))
+    boiler, pump = f.by_type("IfcBoilerType")[0], f.by_type("IfcPumpType")[0]
+    for typ, maker, label, reference, life in [
+        (boiler, "Viessmann", "Vitodens 200-W", "B2HF", "P18Y"),
+        (pump, "Grundfos", "Magna3 32-100", None, "P10Y"),
+    ]:
+        pset = ifcopenshell.api.run("pset.add_pset", f, product=typ, name="Pset_ServiceLife")
+        ifcopenshell.api.run(
+            "pset.edit_pset", f, pset=pset, properties={"ServiceLifeDuration": life}
+        )
+        pset = ifcopenshell.api.run(
+            "pset.add_pset", f, product=typ, name="Pset_ManufacturerTypeInformation"
+        )
+        props = {"Manufacturer": maker, "ModelLabel": label, "ModelReference": reference}
+        ifcopenshell.api.run(
+            "pset.edit_pset", f, pset=pset, properties={k: v for k, v in props.items() if v}
+        )
+    f.write(str(target))
+    return target
+
+
 @pytest.mark.parametrize(
     "name",
     [
         "xbim-cobieexpress__TestFile.ifc",  # IFC2X3, COBie psets, furniture
         "bim2sim__b03_heating_with_building_blenderBIM.ifc",  # IFC4, systems
+        "with type data",  # the same, its boiler and pump types declaring their data
         pytest.param(  # Revit, 202 components, 99 spaces, vanity units as furniture (~15 s)
             "web-ifc__Office_A_20110811.ifc", marks=pytest.mark.slow
         ),
@@ -95,8 +128,12 @@ def _is(ifc_class: str, schema: str, parent: str) -> bool:
 def test_export_matches_ifcfm_element_for_element(
     shared_ifc: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    ref = _reference(shared_ifc / name, monkeypatch)
-    ours = _ours(shared_ifc / name, tmp_path)
+    source = shared_ifc / name
+    if name == "with type data":
+        heating = shared_ifc / "bim2sim__b03_heating_with_building_blenderBIM.ifc"
+        source = _with_type_data(heating, tmp_path / "heating.ifc", monkeypatch)
+    ref = _reference(source, monkeypatch)
+    ours = _ours(source, tmp_path)
     schema = ref["schema"]
 
     # Component: every typed COBie component that is not furniture, with the same columns
@@ -125,15 +162,26 @@ def test_export_matches_ifcfm_element_for_element(
     # class, manufacturer and model), the GlobalId of one of them, manufacturer, model, life
     types = {r["ExternalIdentifier"]: r for r in ref["Type"]}
     exported = {r["Name"]: r for r in ours["Type"]}
+    declared: Counter[str] = Counter()
     assert len(exported) == len(ours["Type"])
     assert set(exported) == {theirs[g]["TypeName"] for g in common}
     for name, row in exported.items():
         want = types[row["ExtIdentifier"]]
         same_name = {g for g, r in types.items() if r["Name"] == name}
         assert {ref["type_of"][g] for g in common if theirs[g]["TypeName"] == name} <= same_name
-        assert _na(row["Manufacturer"]) == _na(want["Manufacturer"]), name
-        assert _na(row["ModelNumber"]) == _na(want["ModelNumber"]), name
-        assert type_life(row) == type_life(want), name  # ifcfm: the life sits in DurationUnit
+        # where the type declares a value, the same; where it does not, ifcfm leaves n/a and
+        # we may give the value its components share (Revit puts type data on occurrences)
+        for column in ("Manufacturer", "ModelNumber"):
+            if _na(want[column]) is not None:
+                assert row[column] == want[column], (name, column)
+                declared[column] += 1
+        if type_life(want) is not None:  # ifcfm: the life sits in DurationUnit
+            assert type_life(row) == type_life(want), name
+            assert _na(row["ExpectedLife"]) is not None
+            assert row["DurationUnit"] == "year"
+            declared["ExpectedLife"] += 1
+    if name == "with type data":
+        assert declared == {"Manufacturer": 2, "ModelNumber": 2, "ExpectedLife": 2}
 
     # Floor and Space: same GlobalIds, names, floors; elevations in metres
     floors = {r["ExternalIdentifier"]: r for r in ref["Floor"]}
