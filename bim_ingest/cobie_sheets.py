@@ -134,15 +134,24 @@ def _value(value: Any) -> Any:
     return value
 
 
+_NULLS = {"", "n/a", "na", "-"}  # what COBie writers put in an empty cell
+_IDS = ("ExtIdentifier", "ExternalFacilityIdentifier")
+
+
 def _rows(sheet: str, raw: list[list[Any]]) -> list[dict[str, Any]]:
+    """Rows with a Name, or with an identifier (then named after it: ifcfm writes n/a)."""
     if not raw:
         return []
     keys = _columns(sheet, list(raw[0]))
     out = []
     for row in raw[1:]:
         rec = {k: _value(v) for k, v in zip(keys, row, strict=False) if k}
-        if clean(rec.get("Name")) is None:
-            continue
+        name = rec.get("Name")
+        if name is None or str(name).strip().lower() in _NULLS:
+            ident = next((clean(rec.get(k)) for k in _IDS if clean(rec.get(k))), None)
+            if ident is None:
+                continue
+            rec["Name"] = str(ident)
         out.append(rec)
     return out
 
