@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, open_registry, transaction
-from asset_model.models import Dwelling, Space, Storey
+from asset_model.models import AssetType, Dwelling, Space, Storey, System
 from bim_ingest import IngestError, export_cobie, ingest_file
-from bim_ingest.cobie import SHEETS
+from bim_ingest.cobie import EXTRA_SHEET, SHEETS
 from tests.bim_ingest.builders import build_model, write_model
 
 SAME = [
@@ -42,10 +42,27 @@ SAME = [
 ]
 
 
+def _types(session: Session) -> set[tuple]:
+    return {
+        (t.global_id, t.name, t.ifc_class, t.predefined_type, t.category, t.manufacturer)
+        + (t.model, t.expected_life_years)
+        for t in session.scalars(select(AssetType))
+    }
+
+
+def _systems(session: Session) -> set[tuple]:
+    return {
+        (s.global_id, s.name, s.kind, tuple(sorted(a.global_id for a in s.assets)))
+        for s in session.scalars(select(System))
+    }
+
+
 def _frame(engine):
     with transaction(engine) as s:
         frame = assets_frame(s)
-    return frame.sort_values("asset_ref").reset_index(drop=True)[SAME]
+    frame = frame.sort_values("asset_ref").reset_index(drop=True)[SAME]
+    # an empty name is no name: IFC ingest keeps SampleHouse4's building LongName '' as ''
+    return frame.replace("", None)
 
 
 def test_round_trip_gives_the_same_registry(
@@ -56,6 +73,9 @@ def test_round_trip_gives_the_same_registry(
     ingest_file(first, write_model(build_model("IFC2X3"), tmp_path / "tilleuls.ifc"))
     ingest_file(first, shared_ifc / "xbim-cobieexpress__TestFile.ifc")
     ingest_file(first, shared_ifc / "bim2sim__b03_heating_with_building_blenderBIM.ifc")
+    ingest_file(first, shared_ifc / "xbim-cobieexpress__SampleHouse4.ifc")  # a roof
+    ingest_file(first, shared_ifc / "bimserver-testfiles__AC11-FZK-Haus-IFC.ifc")  # a bare
+    # IfcDistributionFlowElement (the fireplace)
     out = tmp_path / "handover.xlsx"
     with transaction(first) as s:
         export_cobie(s, out)
@@ -76,6 +96,14 @@ def test_round_trip_gives_the_same_registry(
     assert {"Manufacturer", "ModelNumber", "ExpectedLife"} <= {
         c.value for c in next(wb["Type"].iter_rows(max_row=1))
     }
+    # COBie components only on the Component sheet; the roof and the fireplace aside
+    classes = {r[7] for r in wb["Component"].iter_rows(min_row=2, values_only=True)}
+    aside = {r[7] for r in wb[EXTRA_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert {"IfcRoof", "IfcDistributionFlowElement"} == aside
+    assert not classes & aside
+    # one System row per system and component
+    systems = [(r[8], r[9]) for r in wb["System"].iter_rows(min_row=2, values_only=True)]
+    assert len(systems) == len(set(systems)) > len({s for s, _ in systems})
     wb.close()
     report = ingest_file(second, out)
     assert report.kind == "cobie"
@@ -89,6 +117,8 @@ def test_round_trip_gives_the_same_registry(
             assert s1.scalar(select(func.count()).select_from(model)) == s2.scalar(
                 select(func.count()).select_from(model)
             ), model
+        assert _types(s1) == _types(s2)
+        assert _systems(s1) == _systems(s2)
     # ingesting the export again changes nothing
     again = ingest_file(second, out)
     assert (again.added, again.changed, again.removed) == (0, 0, 0)
