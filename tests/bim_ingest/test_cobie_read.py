@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from asset_model import assets_frame, open_registry, transaction
 from asset_model.models import AssetType, System
-from bim_ingest import ingest_file
+from bim_ingest import export_cobie, ingest_file
+from bim_ingest.cobie import EXTRA_SHEET, is_cobie_component
 from tests.bim_ingest.test_cobie_reference import _safe, _with_type_data
 
 ifcfm = pytest.importorskip("ifcfm")
@@ -212,3 +213,32 @@ def test_published_handover_conventions_are_read(tmp_path: Path, write) -> None:
         # "Rad-600 1" names two components: both are members, the boiler too
         assert sorted(a.name for a in heating.assets) == ["Boiler-1 1", "Rad-600 1", "Rad-600 1"]
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "xbim-cobieexpress__TestFile.ifc",
+        "bim2sim__b03_heating_with_building_blenderBIM.ifc",
+    ],
+)
+def test_a_cobie_without_our_extras_gets_the_categories_of_its_ifc(
+    shared_ifc: Path, tmp_path: Path, name: str
+) -> None:
+    """Our export less its Attribute rows and extra sheet is what another tool would hand over:
+    classified from ExtObject, the Type's class, names and Category alone, as the IFC was."""
+    engine = open_registry(f"sqlite:///{tmp_path / 'ifc.sqlite'}")
+    ingest_file(engine, shared_ifc / name)
+    with transaction(engine) as s:
+        export_cobie(s, tmp_path / "export.xlsx")
+    engine.dispose()
+    wb = openpyxl.load_workbook(tmp_path / "export.xlsx")
+    del wb["Attribute"], wb[EXTRA_SHEET]
+    wb.save(tmp_path / "foreign.xlsx")
+    ingest_file(open_registry(f"sqlite:///{tmp_path / 'cobie.sqlite'}"), tmp_path / "foreign.xlsx")
+    ifc = _frame(f"sqlite:///{tmp_path / 'ifc.sqlite'}")
+    cobie = _frame(f"sqlite:///{tmp_path / 'cobie.sqlite'}")
+    assert set(cobie.index) == {g for g in ifc.index if is_cobie_component(ifc.ifc_class[g])}
+    for column in ("category", "name", "type_name", "space", "ifc_class"):
+        mine, theirs = cobie[column], ifc.loc[cobie.index, column]
+        assert mine.fillna("").astype(str).tolist() == theirs.fillna("").astype(str).tolist()
