@@ -1,4 +1,5 @@
-"""Our COBie export of real IFC files against IfcOpenShell's ``ifcfm`` COBie 2.4 preset.
+"""Our COBie export of real IFC files against IfcOpenShell's ``ifcfm`` COBie 2.4 preset, and
+against the COBie xBIM's toolkit published of SampleHouse4 (shared/ifc).
 
 ``ifcfm`` (a dev dependency) is the independent reference: it reads the IFC itself, we export
 the registry the IFC was ingested into. Its rows are taken element by element from its
@@ -11,6 +12,8 @@ type object are exported by us and skipped by ``ifcfm``, elevations are in metre
 
 from __future__ import annotations
 
+import re
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ import pytest
 
 from asset_model import open_registry, transaction
 from bim_ingest import export_cobie, ingest_file
+from bim_ingest.cobie import EXTRA_SHEET
 from bim_ingest.cobie_read import type_life
 from bim_ingest.taxonomy import class_ancestry
 
@@ -202,3 +206,85 @@ def test_export_matches_ifcfm_element_for_element(
     empty = [system for system, component in rows if component is None]
     assert len(empty) == len(set(empty))
     assert not set(empty) & {system for system, _ in ref["System"]}
+
+
+def _cobie_express(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Components and types of xBIM's COBie (COBIE_EXPRESS STEP in a .cobiezip), by GlobalId.
+
+    ifcopenshell has no COBIE_EXPRESS schema; the STEP instances are simple enough to split:
+    COMPONENT(created, ExternalId, AltExternalId, system, ExternalObject, Name, …, Type, Spaces).
+    """
+    with zipfile.ZipFile(path) as z:
+        text = z.read(z.namelist()[0]).decode("utf-8")
+    entities = dict(re.findall(r"^(#\d+)=(.*);\s*$", text, re.M))
+
+    def args(ref: str) -> list[str]:
+        body = entities[ref]
+        out, depth, quoted, current = [], 0, False, ""
+        for ch in body[body.index("(") + 1 : body.rindex(")")]:
+            quoted = not quoted if ch == "'" else quoted
+            depth += (ch == "(") - (ch == ")") if not quoted else 0
+            if ch == "," and depth == 0 and not quoted:
+                out.append(current)
+                current = ""
+            else:
+                current += ch
+        return [*out, current]
+
+    def text_of(value: str) -> str | None:
+        return value.strip("'") if value.startswith("'") else None
+
+    def name(ref: str) -> str | None:
+        return text_of(args(ref)[5]) if ref.startswith("#") else None
+
+    sheets: dict[str, dict[str, dict[str, Any]]] = {"Component": {}, "Type": {}}
+    for ref, body in entities.items():
+        if body.startswith("COMPONENT("):
+            a = args(ref)
+            sheets["Component"][text_of(a[1]) or ""] = {
+                "Name": text_of(a[5]),
+                "ExtObject": text_of(args(a[4])[0]),
+                "TypeName": name(a[-2]),
+                "Space": ",".join(name(r) or "" for r in re.findall(r"#\d+", a[-1])),
+            }
+        elif body.startswith("TYPE("):
+            a = args(ref)
+            sheets["Type"][text_of(a[1]) or ""] = {
+                "Name": text_of(a[5]),
+                "ExtObject": text_of(args(a[4])[0]),
+            }
+    return sheets
+
+
+def test_export_matches_xbims_published_cobie_of_the_same_house(
+    shared_ifc: Path, tmp_path: Path
+) -> None:
+    """SampleHouse4.cobiezip is the COBie xBIM's toolkit made of SampleHouse4.ifc (shared)."""
+    theirs = _cobie_express(shared_ifc / "xbim-cobieexpress__SampleHouse4.cobiezip")
+    ours = _ours(shared_ifc / "xbim-cobieexpress__SampleHouse4.ifc", tmp_path)
+    mine = {r["ExtIdentifier"]: r for r in ours["Component"]}
+    assert len(theirs["Component"]) == 24
+    only_theirs = {
+        theirs["Component"][g]["ExtObject"] for g in set(theirs["Component"]) - set(mine)
+    }
+    assert only_theirs == {"IfcFurniture", "IfcCovering"}  # furniture, ceilings: not registered
+    assert set(mine) <= set(theirs["Component"])
+    floors = {r["Name"] for r in ours["Floor"]}
+    for g, row in mine.items():
+        want = theirs["Component"][g]
+        assert (row["Name"], row["TypeName"], row["ExtObject"]) == (
+            want["Name"],
+            want["TypeName"],
+            want["ExtObject"],
+        )
+        # xBIM writes the storey's name for an element outside any space; we (as ifcfm) n/a
+        assert row["Space"] == (want["Space"] if want["Space"] not in floors else "n/a")
+    types = {r["ExtIdentifier"]: r for r in ours["Type"]}
+    assert set(types) <= set(theirs["Type"])
+    for g, row in types.items():
+        assert (row["Name"], row["ExtObject"]) == (
+            theirs["Type"][g]["Name"],
+            theirs["Type"][g]["ExtObject"],
+        )
+    # the roof is registered but is no COBie component: on our extra sheet only
+    assert [r["ExtObject"] for r in ours[EXTRA_SHEET]] == ["IfcRoof"]
