@@ -159,11 +159,12 @@ def _rows(sheet: str, raw: list[list[Any]]) -> list[dict[str, Any]]:
 def _xlsx(path: Path) -> dict[str, list[list[Any]]]:
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
-    finally:
-        wb.close()
+    with path.open("rb") as fh:  # a file object: openpyxl would refuse the name "x.xls"
+        wb = load_workbook(fh, read_only=True, data_only=True)
+        try:
+            return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb}
+        finally:
+            wb.close()
 
 
 def _xls(path: Path) -> dict[str, list[list[Any]]]:
@@ -189,8 +190,9 @@ def _xls(path: Path) -> dict[str, list[list[Any]]]:
 
 def read_sheets(path: Path) -> dict[str, list[dict[str, Any]]]:
     """The COBie sheets of a workbook as rows keyed by canonical column; refuse a non-COBie."""
+    with path.open("rb") as fh:  # by content, not name: an .xls may be a renamed .xlsx
+        old = fh.read(4) == b"\xd0\xcf\x11\xe0"  # OLE2: Excel 97-2003
     try:
-        old = path.suffix.lower() == ".xls"
         raw = _xls(path) if old else _xlsx(path)
     except Exception as err:  # noqa: BLE001 - openpyxl and xlrd raise many kinds on bad files
         kind = "xls" if old else "xlsx"

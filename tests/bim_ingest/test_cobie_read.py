@@ -184,7 +184,13 @@ def _write_xls(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("write", [_write_xlsx, _write_xls], ids=["xlsx", "xls"])
+def _write_xlsx_as_xls(path: Path) -> Path:
+    return _write_xlsx(path.with_suffix(".xls"))  # read by its content, not its name
+
+
+@pytest.mark.parametrize(
+    "write", [_write_xlsx, _write_xls, _write_xlsx_as_xls], ids=["xlsx", "xls", "renamed"]
+)
 def test_published_handover_conventions_are_read(tmp_path: Path, write) -> None:
     path = write(tmp_path / f"duplex{'.xls' if write is _write_xls else '.xlsx'}")
     url = f"sqlite:///{tmp_path / 'r.sqlite'}"
