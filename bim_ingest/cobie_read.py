@@ -231,6 +231,7 @@ def type_life(row: dict[str, Any]) -> float | None:
 def _types(
     out: ModelRecords, rows: Rows, attrs: Attributes, tax: Taxonomy
 ) -> tuple[dict[str, TypeRecord], dict[str, dict[str, Any]]]:
+    """Type records and rows, by Name (what TypeName refers to) and by GlobalId."""
     types: dict[str, TypeRecord] = {}
     type_rows: dict[str, dict[str, Any]] = {}
     for t in rows:
@@ -267,8 +268,9 @@ def _types(
             parse_years(got["expected_life_years"]),
             {k: {p: _plain(v) for p, v in d.items()} for k, d in psets.items()},
         )
-        type_rows[name] = t
-    out.types = list(types.values())
+        type_rows[name] = type_rows[gid] = t
+        types[gid] = types[name]
+    out.types = list({id(t): t for t in types.values()}.values())
     return types, type_rows
 
 
@@ -302,9 +304,12 @@ def _component(
     name = str(c["Name"])
     gid = _ident(c.get("ExtIdentifier"), "component", name, c.get("Space"))
     type_name = _text(c.get("TypeName")) or ""
-    typ, trow = types.get(type_name), type_rows.get(type_name, {})
     extra = attrs.get(("Component", gid), attrs.get(("Component", name), {}))
     ours = extra.get(OURS, {})
+    typ, trow = types.get(type_name), type_rows.get(type_name, {})
+    ref = _text(ours.get("type_ref"))  # ours: the exact type, even when two share a name
+    if ref is not None and ref in types:
+        typ, trow = types[ref], type_rows[ref]
     building, storey, space = _locate(c, ours, places)
     psets = {k: {p: _plain(v) for p, v in d.items()} for k, d in extra.items() if k != OURS}
     cls = classify(

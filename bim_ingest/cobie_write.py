@@ -328,6 +328,7 @@ def _component(
         a.global_id,
         {
             "building_ref": building.global_id if building else None,
+            "type_ref": a.asset_type.global_id if a.asset_type else None,
             "storey_ref": storey.global_id if storey else None,
             "space_ref": space.global_id if space else None,
             "category": a.category,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, open_registry, transaction
-from asset_model.models import AssetType, Dwelling, Space, Storey, System
+from asset_model.models import Asset, AssetType, Dwelling, Space, Storey, System
 from bim_ingest import IngestError, export_cobie, ingest_file
 from bim_ingest.cobie import EXTRA_SHEET, SHEETS
 from tests.bim_ingest.builders import build_model, write_model
@@ -252,3 +252,41 @@ def test_not_a_cobie_workbook_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="not a readable xlsx workbook"):
         ingest_file(engine, tmp_path / "broken.xlsx")
     engine.dispose()
+
+
+def test_two_types_of_one_name_round_trip(tmp_path: Path) -> None:
+    """Two radiator types share a name (other class and maker): each component keeps its own."""
+    path = _foreign_cobie(tmp_path / "parc.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Type"].append(["Radiateur", "n/a", "Acova", "Fassane", "IfcSpaceHeaterType", "T-3"])
+    wb.save(path)
+    first = open_registry(f"sqlite:///{tmp_path / 'first.sqlite'}")
+    ingest_file(first, path)
+    with transaction(first) as s:
+        acova = s.scalars(select(AssetType).where(AssetType.global_id == "T-3")).one()
+        finimetal = s.scalars(select(AssetType).where(AssetType.global_id == "T-2")).one()
+        radiator = s.scalars(select(Asset).where(Asset.global_id.endswith("Zx02"))).one()
+        radiator.asset_type = finimetal  # a COBie row names its type: the reader took the last
+        assert acova.name == finimetal.name
+        # a second radiator of the other type
+        s.add(
+            Asset(
+                global_id="3Zb9Cn7qn0n8rJk_y0Zx03",
+                name="RAD-2",
+                category="radiator",
+                ifc_class="IfcSpaceHeater",
+                building_id=radiator.building_id,
+                asset_type=acova,
+            )
+        )
+    with transaction(first) as s:
+        export_cobie(s, tmp_path / "out.xlsx")
+    second = open_registry(f"sqlite:///{tmp_path / 'second.sqlite'}")
+    ingest_file(second, tmp_path / "out.xlsx")
+    with Session(first) as s1, Session(second) as s2:
+        assert _types(s1) == _types(s2)
+        owners = {a.global_id: a.asset_type.global_id for a in s2.scalars(select(Asset))}
+    assert owners["3Zb9Cn7qn0n8rJk_y0Zx02"] == "T-2"
+    assert owners["3Zb9Cn7qn0n8rJk_y0Zx03"] == "T-3"
+    first.dispose()
+    second.dispose()
