@@ -8,9 +8,10 @@ What goes where (see docs/bim_ingest.md, "COBie"):
   the space's name, "n/a" for an asset that sits in a storey only. Registered assets that COBie
   does not list (``IfcRoof``, a bare ``IfcDistributionFlowElement``) go to the extra sheet
   ``PatrimoineAsset`` with the same columns, so the registry still round-trips.
-- Type: ``ExpectedLife`` is the life the model declares (``DurationUnit`` "year"), never the
-  taxonomy's default; ``Category`` is the classification as the model labels it. Our category and
-  default life travel as ``Patrimoine`` Attribute rows.
+- Type: Manufacturer, ModelNumber (``ModelLabel``), ``ExpectedLife`` (``DurationUnit`` "year")
+  as the type declares them, else as its components share them — never the taxonomy's default
+  life; ``Category`` is the classification as the model labels it. The registry's own values
+  travel as ``Patrimoine`` Attribute rows.
 - Zone and System: one row per zone and space, per system and component, as COBie 2.4 keys
   them.
 
