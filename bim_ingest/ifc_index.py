@@ -42,7 +42,10 @@ def _position(qualified_class: str, name: str) -> int:
 
 
 def attr(entity: Any, name: str) -> Any:
-    """``entity.<name>``, or None when the entity's class has no such attribute."""
+    """``entity.<name>`` for an explicit attribute, None when the class has no such attribute.
+
+    Derived attributes (``*`` in the file, computed by EXPRESS rules) also read None.
+    """
     key = (entity.is_a(True), name)
     pos = _POSITIONS.get(key)
     if pos is None:
