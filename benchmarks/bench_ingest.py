@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -352,6 +353,7 @@ Notes: the cores may be shared with other work (see the load average): a second 
 helps when a second core is free. Extraction also classifies, reads facts from every pset
 spelling, builds the properties JSON and hashes the file; its peak memory holds the records.
 """
+    shutil.rmtree(work, ignore_errors=True)
     if not args.no_write:
         RESULTS.write_text(text, encoding="utf-8")
     print(text)
