@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bim_ingest.extract_spatial import SpatialLookup
-from bim_ingest.ifc_index import RelationIndex, attr, json_psets, predefined_type
+from bim_ingest.ifc_index import RelationIndex, attr, json_psets, positions, predefined_type
 from bim_ingest.psets import clean, facts_from, find_facts
 from bim_ingest.records import AssetRecord, ModelRecords, SystemRecord, TypeRecord
 from bim_ingest.spatial import is_collective
@@ -91,8 +91,11 @@ def extract_elements(
     types: dict[int, _TypeInfo] = {}
     tags: Counter[str] = Counter()
     assets: list[AssetRecord] = []
+    fields = ("GlobalId", "Name", "Description", "ObjectType")
+    field_positions: dict[str, tuple[int, ...]] = {}
     for el in index.file.by_type("IfcElement"):
-        cls_name = el.is_a()
+        qualified = el.is_a(True)
+        cls_name = qualified.rpartition(".")[2]
         kind = kinds.get(cls_name)
         if kind is None:
             kind = kinds[cls_name] = (
@@ -117,7 +120,12 @@ def extract_elements(
                 info = types[typ.id()] = _type_info(index, typ, taxonomy, schema)
         trec = info.record if info is not None else None
         own = index.own_psets(el)
-        name, object_type = attr(el, "Name"), attr(el, "ObjectType")
+        pos = field_positions.get(qualified)
+        if pos is None:
+            pos = field_positions[qualified] = positions(qualified, fields)
+        # every IfcElement has these four (IfcRoot, IfcObject): read by position
+        gid, name = el.get_argument(pos[0]), el.get_argument(pos[1])
+        description, object_type = el.get_argument(pos[2]), el.get_argument(pos[3])
         pset_names = list(info.psets) if info is not None else []
         pset_names += [k for k in own if k not in pset_names]
         predefined = predefined_type(el) or (trec.predefined_type if trec else None)
@@ -157,10 +165,9 @@ def extract_elements(
         )
         if facts.tag:
             tags[facts.tag] += 1
-        description = attr(el, "Description")
         assets.append(
             AssetRecord(
-                global_id=attr(el, "GlobalId"),
+                global_id=gid,
                 name=(name or "")[:255] or None,
                 ifc_class=cls_name,
                 category=c.category,

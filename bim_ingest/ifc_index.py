@@ -63,6 +63,24 @@ def predefined_type(entity: Any) -> str | None:
     return str(value)
 
 
+def positions(qualified_class: str, names: tuple[str, ...]) -> tuple[int, ...]:
+    """Positions of several attributes of ``"IFC4.IfcBoiler"`` (-1: none), for hot loops that
+    read them all with ``entity.get_argument`` after one ``entity.is_a(True)``."""
+    out = []
+    for name in names:
+        key = (qualified_class, name)
+        pos = _POSITIONS.get(key)
+        if pos is None:
+            pos = _POSITIONS[key] = _position(*key)
+        out.append(pos)
+    return tuple(out)
+
+
+_PROPERTY_VALUES = ("Name", "NominalValue", "EnumerationValues", "ListValues")
+_BOUNDS = ("LowerBoundValue", "UpperBoundValue")
+_PROPERTY_POSITIONS: dict[str, tuple[int, ...]] = {}
+
+
 def _wrapped(value: Any) -> Any:
     return value.get_argument(0) if value is not None else None
 
@@ -71,17 +89,23 @@ def pset_properties(pset: Any) -> dict[str, Any]:
     """The single, enumerated, list and bounded values of one IfcPropertySet, by name."""
     out: dict[str, Any] = {}
     for prop in attr(pset, "HasProperties") or ():
-        kind = prop.is_a()
+        qualified = prop.is_a(True)
+        pos = _PROPERTY_POSITIONS.get(qualified)
+        if pos is None:
+            pos = _PROPERTY_POSITIONS[qualified] = positions(qualified, _PROPERTY_VALUES)
+        kind = qualified.rpartition(".")[2]
         if kind == "IfcPropertySingleValue":
-            out[attr(prop, "Name")] = _wrapped(attr(prop, "NominalValue"))
+            value = prop.get_argument(pos[1])
+            out[prop.get_argument(pos[0])] = value.get_argument(0) if value is not None else None
         elif kind == "IfcPropertyEnumeratedValue":
-            vals = [v.get_argument(0) for v in attr(prop, "EnumerationValues") or ()]
-            out[attr(prop, "Name")] = vals[0] if len(vals) == 1 else vals
+            vals = [v.get_argument(0) for v in prop.get_argument(pos[2]) or ()]
+            out[prop.get_argument(pos[0])] = vals[0] if len(vals) == 1 else vals
         elif kind == "IfcPropertyListValue":
-            out[attr(prop, "Name")] = [v.get_argument(0) for v in attr(prop, "ListValues") or ()]
+            vals = [v.get_argument(0) for v in prop.get_argument(pos[3]) or ()]
+            out[prop.get_argument(pos[0])] = vals
         elif kind == "IfcPropertyBoundedValue":
-            lo, hi = attr(prop, "LowerBoundValue"), attr(prop, "UpperBoundValue")
-            out[attr(prop, "Name")] = [_wrapped(lo), _wrapped(hi)]
+            lo, hi = (attr(prop, name) for name in _BOUNDS)
+            out[prop.get_argument(pos[0])] = [_wrapped(lo), _wrapped(hi)]
     return out
 
 
