@@ -1,9 +1,10 @@
 """BIM ingest: IFC (IFC2X3, IFC4, IFC4X3; .ifc, .ifczip) and COBie 2.4 workbooks → registry.
 
 Start with :func:`ingest_file` (one file, one transaction) or :func:`ingest_files` (several
-files, worker processes extract, one writer). :func:`classify` and :func:`load_taxonomy` expose
-the equipment taxonomy (``taxonomy.csv``, overridable); :func:`export_cobie` writes a COBie 2.4
-workbook of the registry that :func:`ingest_file` reads back.
+files: worker processes extract and write, one writer at a time). :func:`classify` and
+:func:`load_taxonomy` expose the equipment taxonomy (``taxonomy.csv``, overridable);
+:func:`export_cobie` writes a COBie 2.4 workbook of the registry that :func:`ingest_file`
+reads back.
 """
 
 from bim_ingest.cobie import read_cobie

@@ -11,16 +11,21 @@ Examples
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
+import sys
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from asset_model import open_registry, transaction
+from asset_model.db import create_registry_engine
 from bim_ingest.errors import IngestError
 from bim_ingest.records import ModelRecords
 from bim_ingest.sync import IngestReport, sync_records
@@ -97,12 +102,40 @@ def ingest_file(
     return report
 
 
-def _extract_worker(path: str, taxonomy: Taxonomy) -> tuple[ModelRecords | IngestError, float]:
+# --- several files: each worker extracts a file and writes it, one writer at a time -------------
+
+_WORKER: dict[str, Any] = {}  # per worker process: the registry URL and the writers' lock
+
+
+def _init_worker(registry_url: str, lock: Any) -> None:
+    _WORKER.update(url=registry_url, lock=lock)
+
+
+def _ingest_worker(path: str, taxonomy: Taxonomy) -> IngestReport | IngestError:
+    """Extract one file (the model is released), then write it under the writers' lock."""
     start = time.perf_counter()
     try:
-        return extract_file(path, taxonomy=taxonomy), time.perf_counter() - start
+        records = extract_file(path, taxonomy=taxonomy)
     except IngestError as err:
-        return err, time.perf_counter() - start
+        return err
+    engine = create_registry_engine(_WORKER["url"])
+    try:
+        with _WORKER["lock"]:
+            report = write_records(engine, records)
+    except IngestError as err:
+        return err
+    finally:
+        engine.dispose()
+    report.seconds = round(time.perf_counter() - start, 3)
+    return report
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """``fork`` on Linux when this process runs no other thread (workers start at once, sharing
+    the imported modules), else ``spawn`` (each worker imports bim_ingest, ~1-4 s)."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def ingest_files(
@@ -113,44 +146,45 @@ def ingest_files(
     taxonomy: Taxonomy | Path | str | None = None,
     progress: Callable[[str, IngestReport | IngestError], None] | None = None,
 ) -> list[IngestReport | IngestError]:
-    """Ingest several files: worker processes extract, this process writes one file at a time.
+    """Ingest several files: each worker process extracts a file, then writes it.
 
     Each file is one transaction; a refused file is returned as its :class:`IngestError` and
-    the others still go in. Results come back in the order of ``paths``. Writes are serialised
-    in the parent (SQLite allows one writer; PostgreSQL gains little from concurrent upserts).
+    the others still go in. Results come back in the order of ``paths``; ``progress`` is called
+    in this process as each file finishes. Writes are serialised by a lock across the workers
+    (SQLite has one writer; on PostgreSQL it keeps the merge and GlobalId-conflict rules those
+    of files written one after the other), while the other workers keep extracting: no records
+    travel between processes, and each worker holds one model at a time.
     """
     tax = _taxonomy(taxonomy)
-    engine = open_registry(registry_url)
+    engine = open_registry(registry_url)  # creates or migrates the registry once, here
     results: dict[int, IngestReport | IngestError] = {}
 
-    def handle(i: int, outcome: ModelRecords | IngestError, seconds: float) -> None:
-        if isinstance(outcome, IngestError):
-            result: IngestReport | IngestError = outcome
-        else:
-            start = time.perf_counter()
-            try:
-                result = write_records(engine, outcome)
-                result.seconds = round(seconds + time.perf_counter() - start, 3)
-            except IngestError as err:
-                result = err
+    def done(i: int, result: IngestReport | IngestError) -> None:
         results[i] = result
         if progress is not None:
             progress(str(paths[i]), result)
 
-    try:
-        if processes <= 1 or len(paths) <= 1:
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    if processes <= 1 or len(paths) <= 1 or in_memory:  # in memory: workers would not see it
+        try:
             for i, p in enumerate(paths):
-                handle(i, *_extract_worker(str(p), tax))
-        else:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=min(processes, len(paths)), mp_context=ctx
-            ) as pool:
-                futures = {
-                    pool.submit(_extract_worker, str(p), tax): i for i, p in enumerate(paths)
-                }
-                for fut in as_completed(futures):
-                    handle(futures[fut], *fut.result())
-    finally:
-        engine.dispose()
+                try:
+                    result: IngestReport | IngestError = ingest_file(engine, p, taxonomy=tax)
+                except IngestError as err:
+                    result = err
+                done(i, result)
+        finally:
+            engine.dispose()
+        return [results[i] for i in range(len(paths))]
+    engine.dispose()  # no connection is open when the workers start
+    ctx = _context()
+    with ProcessPoolExecutor(
+        max_workers=min(processes, len(paths)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(registry_url, ctx.Lock()),
+    ) as pool:
+        futures = {pool.submit(_ingest_worker, str(p), tax): i for i, p in enumerate(paths)}
+        for fut in as_completed(futures):
+            done(futures[fut], fut.result())
     return [results[i] for i in range(len(paths))]

@@ -255,7 +255,15 @@ def find_facts(*layers: Mapping[str, Mapping[str, Any]]) -> dict[str, tuple[Any,
 
 def asset_facts(*layers: Mapping[str, Mapping[str, Any]]) -> AssetFacts:
     """The facts of one asset from its property sets: its own first, then its type's."""
-    found = find_facts(*layers)
+    return facts_from(find_facts(*layers))
+
+
+def facts_from(found: Mapping[str, tuple[Any, str]]) -> AssetFacts:
+    """:class:`AssetFacts` from :func:`find_facts`' result.
+
+    ``find_facts(own, type_psets)`` equals ``{**find_facts(type_psets), **find_facts(own)}``,
+    so the type's part can be found once per type and merged under each occurrence's.
+    """
 
     def get(fact: str) -> Any:
         return found[fact][0] if fact in found else None

@@ -69,6 +69,7 @@ class Rule:
     pset_pattern: re.Pattern[str] | None = None
     serves: str | None = None
     expected_life_years: float | None = None
+    name_lowered: re.Pattern[str] | None = None  # case-sensitive twin for lower-cased names
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,44 @@ def class_ancestry(ifc_class: str | None, schema: str = "IFC4") -> tuple[str, ..
             sup = sup.supertype()
         break
     return tuple(names)
+
+
+# Characters whose case-insensitive matching is not "compare the lower-cased forms": lowering
+# changes their length (İ, ß …) or they fold with another letter (ſ ~ s, ς ~ σ). Texts and
+# patterns without them match the same with IGNORECASE and after ``str.lower()``.
+_SPECIAL_CASE = frozenset(
+    c
+    for c in map(chr, range(0x80, 0x10000))
+    if len(c.lower()) != 1 or len(c.upper()) != 1 or c.upper().lower() != c.lower()
+)
+
+
+def plain_case(text: str) -> bool:
+    """Whether ``text`` matches the same case-insensitively and lower-cased (see above)."""
+    return text.isascii() or (_SPECIAL_CASE.isdisjoint(text) and max(text) <= "\uffff")
+
+
+def _same_kind(a: str, b: str) -> bool:
+    return (a.islower() and b.islower()) or (a.isupper() and b.isupper()) or (a + b).isdigit()
+
+
+def _lowered(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` for lower-cased text, case-sensitive (about 4x faster than IGNORECASE).
+
+    None when lower-casing could change its meaning: escapes other than ``\\b \\s \\w \\d``
+    and punctuation (``\\B``, ``\\x41`` …), ``(?`` groups with letters (names, flags) or
+    ``(?<``, ranges mixing cases (``[A-z]``), special-case letters.
+    """
+    if (
+        re.search(r"\\(?![bswd])\w|\(\?[A-Za-z<]", pattern)
+        or not plain_case(pattern)
+        or any(not _same_kind(*m.groups()) for m in re.finditer(r"(\w)-(\w)", pattern))
+    ):
+        return None
+    try:
+        return re.compile(pattern.lower())
+    except re.error:
+        return None
 
 
 def _opt(value: str | None) -> str | None:
@@ -149,6 +188,7 @@ def load_taxonomy(path: Path | str | None = None) -> Taxonomy:
                 predefined_type=(_opt(row.get("predefined_type")) or "").upper() or None,
                 type_class=(_opt(row.get("type_class")) or "").lower() or None,
                 name_pattern=re.compile(name_re, re.IGNORECASE) if name_re else None,
+                name_lowered=_lowered(name_re) if name_re else None,
                 pset_pattern=re.compile(pset_re, re.IGNORECASE) if pset_re else None,
                 serves=(_opt(row.get("serves")) or "").lower() or None,
                 expected_life_years=life,
@@ -190,6 +230,7 @@ def classify(
     tclasses = class_ancestry(type_class, schema)
     texts = [name] if isinstance(name, str) else [t for t in name if t]
     text = " | ".join(t for t in texts if t)
+    lowered = text.lower() if plain_case(text) else None
     ptype = (predefined_type or "").upper()
     psets = " | ".join(pset_names)
     for rule in tax.rules:
@@ -199,8 +240,12 @@ def classify(
             continue
         if rule.predefined_type and rule.predefined_type != ptype:
             continue
-        if rule.name_pattern and not rule.name_pattern.search(text):
-            continue
+        if rule.name_pattern:
+            if lowered is not None and rule.name_lowered is not None:
+                if not rule.name_lowered.search(lowered):
+                    continue
+            elif not rule.name_pattern.search(text):
+                continue
         if rule.pset_pattern and not rule.pset_pattern.search(psets):
             continue
         return Classification(

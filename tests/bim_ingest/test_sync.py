@@ -244,6 +244,42 @@ def test_ingest_files_keeps_going_after_a_refused_file(registry_url: str, tmp_pa
     assert seen == [str(empty), str(good)]
 
 
+def test_ingest_files_with_two_processes_refuses_the_conflicting_file_only(
+    registry_url: str, tmp_path: Path
+) -> None:
+    from bim_ingest import IngestReport, ingest_files
+
+    f = build_model("IFC4")
+    first = write_model(f, tmp_path / "a.ifc")
+    # another building claiming the same equipment GlobalIds: whichever file is written second
+    # is refused whole, the other goes in, each in its own worker and transaction
+    f.by_type("IfcBuilding")[0].GlobalId = ifcopenshell.guid.new()
+    f.by_type("IfcBuilding")[0].Name = "Autre résidence"
+    f.by_type("IfcSite")[0].Name = "Autre site"
+    second = write_model(f, tmp_path / "b.ifc")
+    other = write_model(build_model("IFC2X3"), tmp_path / "c.ifc")
+    seen: list[str] = []
+    results = ingest_files(
+        registry_url,
+        [first, second, other],
+        processes=2,
+        progress=lambda p, r: seen.append(p),
+    )
+    refused = [r for r in results[:2] if isinstance(r, IngestError)]
+    assert len(refused) == 1
+    assert "GlobalId conflict" in str(refused[0])
+    assert isinstance(results[2], IngestReport)
+    assert sorted(seen) == sorted(map(str, [first, second, other]))
+    engine = open_registry(registry_url)
+    with Session(engine) as s:
+        buildings = s.scalars(select(Building.name)).all()
+        n_assets = s.scalar(select(func.count()).select_from(Asset))
+    engine.dispose()
+    accepted_other = isinstance(results[1], IngestReport)
+    assert ("Autre résidence" in buildings) == accepted_other
+    assert n_assets == len(f.equipment) + results[2].added
+
+
 def test_over_long_texts_fit_their_columns_on_every_backend(engine, tmp_path: Path) -> None:
     f = build_model("IFC4")
     f.by_type("IfcSpace")[0].LongName = "Chaufferie " + "x" * 400

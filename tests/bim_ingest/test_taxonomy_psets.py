@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from bim_ingest import IngestError, classify, load_taxonomy
-from bim_ingest.psets import asset_facts, parse_date, parse_years
+from bim_ingest.psets import asset_facts, facts_from, find_facts, parse_date, parse_years
 from bim_ingest.spatial import compound_angle, space_usage, storey_elevations, typology
+from bim_ingest.taxonomy import plain_case
 
 
 @pytest.mark.parametrize(
@@ -104,6 +105,62 @@ def test_default_lives_follow_the_maintenance_facts() -> None:
     assert classify("IfcPump").expected_life_years == 12
     assert classify("IfcTransportElement").expected_life_years == 25
     assert classify("IfcBuildingElementProxy", name="cumulus").expected_life_years == 12
+
+
+NAMES = [
+    "Chaudière murale gaz 12-3",
+    "CHAUDIÈRE COLLECTIVE",
+    "Heizkörper Typ 22",
+    "WÄRMEPUMPE",
+    "Pompe à chaleur air/eau",
+    "PAC-01",
+    "Caisson VMC",
+    "M_Elevator-Hydraulic:3500 lbs",
+    "Straße Aufzug",  # ß lowers to itself but upper-cases to SS: matched case-insensitively
+    "İç ünite",  # İ lowers to two characters
+    "ſwitch",  # long s folds with s
+    "ΣΩΤΗΡ ς",
+    "Monte-Charge",
+    "",
+]
+
+
+def test_lower_cased_name_patterns_match_as_the_case_insensitive_ones() -> None:
+    tax = load_taxonomy()
+    compared = 0
+    for rule in tax.rules:
+        if rule.name_pattern is None:
+            continue
+        assert rule.name_lowered is not None, rule  # the shipped patterns all have a fast twin
+        for text in NAMES:
+            if plain_case(text):
+                fast = rule.name_lowered.search(text.lower()) is not None
+                assert fast == (rule.name_pattern.search(text) is not None), (rule, text)
+                compared += 1
+    assert compared >= 20 * 10  # every shipped pattern against the plain names
+    # classify falls back to the case-insensitive pattern for the special letters
+    assert not plain_case("ſwitch")
+    assert not plain_case("İç ünite")
+    assert classify("IfcFlowTerminal", name="ſwitch", taxonomy=tax).category == "electrical"
+
+
+@pytest.mark.parametrize("pattern", [r"[A-z]_", r"\x41", r"(?i)a", r"(?P<n>a)", r"\Bx"])
+def test_patterns_lower_casing_could_change_keep_only_the_case_insensitive_form(
+    tmp_path: Path, pattern: str
+) -> None:
+    path = tmp_path / "tax.csv"
+    path.write_text(f"priority,name_pattern,category\n1,{pattern},boiler\n", encoding="utf-8")
+    (rule,) = load_taxonomy(path).rules
+    assert rule.name_pattern is not None
+    assert rule.name_lowered is None
+
+
+def test_type_facts_found_once_merge_under_the_occurrence_ones() -> None:
+    own = {"Pset_ManufacturerOccurrence": {"SerialNumber": "SN1", "Manufacturer": "n/a"}}
+    typ = {"Pset_ManufacturerTypeInformation": {"Manufacturer": "Acme", "ModelLabel": "X1"}}
+    merged = facts_from({**find_facts(typ), **find_facts(own)})
+    assert merged == asset_facts(own, typ)
+    assert (merged.manufacturer, merged.serial_number) == ("Acme", "SN1")
 
 
 def test_user_taxonomy_overrides_the_shipped_one(tmp_path: Path) -> None:
