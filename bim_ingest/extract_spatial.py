@@ -148,7 +148,7 @@ def _sites_and_buildings(index: RelationIndex, out: ModelRecords, buildings: lis
         out.sites.append(
             SiteRecord(
                 attr(site, "GlobalId"),
-                attr(site, "Name") or attr(site, "LongName"),
+                attr(site, "Name") or attr(site, "LongName") or None,
                 _address(attr(site, "SiteAddress")),
                 lat,
                 lon,
@@ -162,7 +162,7 @@ def _sites_and_buildings(index: RelationIndex, out: ModelRecords, buildings: lis
         out.buildings.append(
             BuildingRecord(
                 attr(b, "GlobalId"),
-                attr(b, "Name") or attr(b, "LongName"),
+                attr(b, "Name") or attr(b, "LongName") or None,
                 attr(site, "GlobalId") if site is not None else None,
                 _address(attr(b, "BuildingAddress")) or (srec.address if srec else None),
                 srec.latitude if srec else None,

@@ -50,8 +50,8 @@ FACT_NAMES: dict[str, tuple[str, ...]] = {
     "manufacturer": ("manufacturer", "fabricant", "hersteller", "manufacturername"),
     "model": (
         "modelnumber",
+        "modellabel",  # COBie's ModelNumber, as xBIM and ifcfm map it
         "modelreference",
-        "modellabel",
         "model",
         "modele",
         "modèle",

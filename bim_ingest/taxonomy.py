@@ -53,6 +53,7 @@ ASSET_CLASSES = (
     "IfcWindow",
     "IfcDoor",
     "IfcRoof",
+    "IfcFurnishingElement",  # COBie lists furniture as components; category ``other``
 )
 #: Service life of building-level (collective) equipment where it differs (maintenance facts G1).
 COLLECTIVE_LIFE = {"boiler": 25.0}

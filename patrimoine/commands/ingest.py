@@ -36,7 +36,7 @@ def ingest_command(
     processes: int,
     taxonomy_file: Path | None,
 ) -> None:
-    """Ingest IFC (.ifc, .ifczip: IFC2X3, IFC4, IFC4X3) and COBie 2.4 (.xlsx) files.
+    """Ingest IFC (.ifc, .ifczip: IFC2X3, IFC4, IFC4X3) and COBie 2.4 (.xlsx, .xls) files.
 
     Each file is one transaction: a refused file leaves the registry as it was and the others
     still go in. The exit code is 1 when any file was refused.

@@ -140,13 +140,10 @@ def test_export_matches_ifcfm_element_for_element(
     ours = _ours(source, tmp_path)
     schema = ref["schema"]
 
-    # Component: every typed COBie component that is not furniture, with the same columns
+    # Component: every typed COBie component, furniture included, with the same columns
     theirs = {r["ExternalIdentifier"]: r for r in ref["Component"]}
     mine = {r["ExtIdentifier"]: r for r in ours["Component"]}
-    furniture = {
-        g for g, r in theirs.items() if _is(r["ExternalObject"], schema, "IfcFurnishingElement")
-    }
-    assert set(theirs) - set(mine) == furniture  # furniture is not registered (documented)
+    assert set(theirs) - set(mine) == set()
     assert all(_na(mine[g]["TypeName"]) is None for g in set(mine) - set(theirs))  # untyped
     common = set(theirs) & set(mine)
     assert common
@@ -267,7 +264,7 @@ def test_export_matches_xbims_published_cobie_of_the_same_house(
     only_theirs = {
         theirs["Component"][g]["ExtObject"] for g in set(theirs["Component"]) - set(mine)
     }
-    assert only_theirs == {"IfcFurniture", "IfcCovering"}  # furniture, ceilings: not registered
+    assert only_theirs == {"IfcCovering"}  # ceilings are finishes, not registered
     assert set(mine) <= set(theirs["Component"])
     floors = {r["Name"] for r in ours["Floor"]}
     for g, row in mine.items():
