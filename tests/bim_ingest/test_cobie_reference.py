@@ -138,7 +138,6 @@ def test_export_matches_ifcfm_element_for_element(
         source = _with_type_data(heating, tmp_path / "heating.ifc", monkeypatch)
     ref = _reference(source, monkeypatch)
     ours = _ours(source, tmp_path)
-    schema = ref["schema"]
 
     # Component: every typed COBie component, furniture included, with the same columns
     theirs = {r["ExternalIdentifier"]: r for r in ref["Component"]}
