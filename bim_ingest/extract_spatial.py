@@ -244,6 +244,7 @@ def _spaces(index: RelationIndex, out: ModelRecords, lookup: SpatialLookup) -> N
                 )
             )
             dwelling = gid
+            lookup.space_dwelling[gid] = gid  # its equipment serves this dwelling
         if dwelling is not None:
             usage = "dwelling"
         lookup.space_usage_of[gid] = usage

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ifcopenshell.api
 import pytest
 
 from bim_ingest import extract_ifc
-from tests.bim_ingest.builders import SCHEMAS, build_model, write_model
+from tests.bim_ingest.builders import SCHEMAS, _equipment, _new, build_model, write_model
 
 
 @pytest.fixture(scope="module", params=SCHEMAS)
@@ -108,3 +109,22 @@ def test_asset_facts_containers_and_serves(model) -> None:
 def test_metre_file_gives_the_same_elevations(tmp_path: Path) -> None:
     rec = extract_ifc(write_model(build_model("IFC4", millimetres=False), tmp_path / "m.ifc"))
     assert sorted(s.elevation_m for s in rec.storeys) == [0.0, 2.8]
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_equipment_in_a_space_named_as_a_dwelling_serves_that_dwelling(
+    schema: str, tmp_path: Path
+) -> None:
+    f = build_model(schema)
+    storey = f.by_type("IfcBuildingStorey")[-1]
+    flat = _new(f, "IfcSpace", "Logement 202")  # no IfcZone: the space is the dwelling
+    ifcopenshell.api.aggregate.assign_object(f, products=[flat], relating_object=storey)
+    heater, _ = _equipment(
+        f, schema, "IfcSpaceHeater", "IfcEnergyConversionDevice", "IfcSpaceHeaterType",
+        "Radiateur séjour 202", "Radiateur acier", flat,
+    )  # fmt: skip
+    rec = extract_ifc(write_model(f, tmp_path / "flat.ifc"))
+    assert flat.GlobalId in {d.global_id for d in rec.dwellings}
+    radiator = _asset(rec, heater.GlobalId)
+    assert (radiator.space_global_id, radiator.dwelling_global_id) == (flat.GlobalId,) * 2
+    assert radiator.serves == "dwelling"
