@@ -8,6 +8,7 @@ import pandas as pd
 from predict.artifact import ModelArtifact
 from predict.baselines import WeibullAgeBaseline
 from predict.explain import top_drivers
+from predict.sampling import prior_corrected
 from predict.survival import DEFAULT_LIFE_YEARS, PRIOR_SHAPE, remaining_life_years
 
 SCORE_COLUMNS = ["asset_id", "asset_ref", "p_failure", "remaining_life_years", "drivers"]
@@ -38,6 +39,9 @@ def score(artifact: ModelArtifact, features: pd.DataFrame) -> pd.DataFrame:
     if "weibull_age" in artifact.baselines:
         base = WeibullAgeBaseline.from_json(artifact.baselines["weibull_age"])
         p0 = base.hazard_probability(features["category"], age)
+        # fitted on a negative sample: back on the full-data scale, as the calibrated p is
+        rate = float(artifact.metadata.get("training_sample", {}).get("negative_rate", 1.0))
+        p0 = prior_corrected(p0, rate)
         mult = np.clip(p / np.maximum(p0, 1e-6), *RISK_CLIP)
     else:
         mult = np.ones(len(p))
