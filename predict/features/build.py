@@ -58,7 +58,7 @@ def _skeleton(
 ) -> pd.DataFrame:
     cut = pd.DatetimeIndex(pd.to_datetime(list(cutoffs))).astype("datetime64[ns]")
     n = len(assets)
-    sk = assets.loc[np.repeat(np.arange(n), len(cut))].reset_index(drop=True)
+    sk = assets.iloc[np.repeat(np.arange(n), len(cut))].reset_index(drop=True)
     sk["cutoff"] = np.tile(cut.to_numpy(), n)
     if drop_uninstalled:
         installed = pd.to_datetime(sk["installed_on"])
