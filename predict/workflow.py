@@ -311,13 +311,15 @@ def score_workspace(
     artifact_path: Path | None = None,
     client: Any = None,
     store_dir: Path | None = None,
+    drivers_share: float = 1.0,
 ) -> ScoreResult:
     """Score every active asset at ``as_of`` and write one ``RiskScore`` row per asset.
 
     ``as_of`` defaults to the day after the latest data. Assets without readings or history
     are scored too (their window features are missing, which the model handles). Features
     go through the feature store as in training (``store_dir``: see
-    :func:`train_from_workspace`).
+    :func:`train_from_workspace`). ``drivers_share`` < 1 words the drivers of only that share
+    of the assets, the riskiest (``pred_contrib`` is most of the cost on a large stock).
     """
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
@@ -333,7 +335,7 @@ def score_workspace(
         store = write_store(folder, scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
         features = read_features(store)
     artifact.check_features(features)
-    scores = score(artifact, features)
+    scores = score(artifact, features, drivers_share=drivers_share)
     run_id = session.scalar(
         select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())
     )

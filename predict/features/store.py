@@ -12,7 +12,7 @@ tasks build it (in-process threads, a ``LocalCluster`` or a remote cluster: the 
    (``rows/<cutoff>/part-NNN.parquet``: every row, or the rows a
    :class:`~predict.sampling.NegativeSample` keeps).
 2. **per cutoff**: building history and peer z over all assets of that cutoff (every peer
-   group lies within one cutoff), joined to the rows, written sorted by asset as
+   group lies within one cutoff), joined to the rows, written as
    ``features/<cutoff>.parquet``.
 
 :func:`read_features` then returns exactly what :func:`~predict.features.build.build_features`
@@ -48,6 +48,8 @@ from predict.sampling import NegativeSample, row_weights, sampled_rows
 
 #: Columns the store adds after the features: labels, the sample flag and each row's weight.
 LABEL_COLUMNS = ["failed", "observed", "sampled", "weight"]
+#: Rows per cross-asset task (pass 2): one cutoff of a large stock, several of a small one.
+CROSS_ROWS_PER_TASK = 200_000
 
 
 @dataclass(frozen=True)
@@ -131,21 +133,23 @@ def _partition_task(
         history_start=spec.history_start,
     )
     del readings
+    n = len(frame)
+    failed, observed = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     if spec.horizon_days is not None:
         labels = make_labels(
             frame, work_orders, horizon_days=spec.horizon_days, history_end=spec.history_end
         )
-        frame["failed"] = labels["failed"].to_numpy()
-        frame["observed"] = labels["observed"].to_numpy()
-    else:
-        frame["failed"] = False
-        frame["observed"] = False
+        failed, observed = labels["failed"].to_numpy(), labels["observed"].to_numpy()
     rate = spec.sample.rate if spec.sample is not None else 1.0
     seed = spec.sample.seed if spec.sample is not None else 0
-    frame["sampled"] = sampled_rows(
-        frame["asset_ref"], frame["cutoff"], frame["failed"], rate, seed
-    )
-    frame["weight"] = np.where(frame["sampled"], row_weights(frame["failed"], rate), 0.0)
+    sampled = sampled_rows(frame["asset_ref"], frame["cutoff"], failed, rate, seed)
+    extra = {
+        "failed": failed,
+        "observed": observed,
+        "sampled": sampled,
+        "weight": np.where(sampled, row_weights(failed, rate), 0.0),
+    }
+    frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
     whole = {pd.Timestamp(c) for c in (spec.sample.full_cutoffs if spec.sample else ())}
     cross_cols = cross_asset_inputs(spec.channels, weather=spec.weather)
     counts = {"rows": len(frame), "sampled": int(frame["sampled"].sum())}
@@ -166,23 +170,34 @@ def _read_dir(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
-def _cutoff_task(cutoff: pd.Timestamp, spec: StoreSpec, _after: Any = None) -> str:
-    """Pass 2 on one cutoff: building history and peer z over all its assets, joined, sorted."""
-    day = _day(cutoff)
-    cross = _read_dir(spec.folder / "cross" / day)
+def _cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
+    """Pass 2 on a few cutoffs: building history and peer z over all their assets, joined.
+
+    Groups never cross a cutoff, so a task may hold one cutoff (a large stock) or several
+    (a small one: fewer, larger pandas operations).
+    """
+    days = [_day(c) for c in cutoffs]
+    cross = pd.concat([_read_dir(spec.folder / "cross" / d) for d in days], ignore_index=True)
     cols = cross_asset_columns(cross, spec.channels, weather=spec.weather)
-    cols.insert(0, "asset_ref", cross["asset_ref"].to_numpy())
+    key = pd.MultiIndex.from_arrays([cross["cutoff"], cross["asset_ref"].astype("str")])
     del cross
-    rows = _read_dir(spec.folder / "rows" / day)
-    rows = rows.merge(cols, on="asset_ref", how="left", sort=False)
-    rows = rows.sort_values("asset_ref", kind="stable").reset_index(drop=True)
-    order = KEY_COLUMNS + feature_columns(spec.channels, weather=spec.weather) + LABEL_COLUMNS
-    out = spec.folder / "features" / f"{day}.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    rows[order].to_parquet(out, index=False, row_group_size=100_000)
-    shutil.rmtree(spec.folder / "cross" / day, ignore_errors=True)
-    shutil.rmtree(spec.folder / "rows" / day, ignore_errors=True)
-    return str(out)
+    rows = pd.concat([_read_dir(spec.folder / "rows" / d) for d in days], ignore_index=True)
+    at = key.get_indexer(pd.MultiIndex.from_arrays([rows["cutoff"], rows["asset_ref"]]))
+    # every row is in `cross`; rows stay unsorted (read_features sorts), one copy less
+    joined = pd.DataFrame({n: cols[n].to_numpy()[at] for n in cols.columns}, index=rows.index)
+    del cols, key
+    rows = pd.concat([rows, joined], axis=1)
+    names = KEY_COLUMNS + feature_columns(spec.channels, weather=spec.weather) + LABEL_COLUMNS
+    written = []
+    for cutoff, day in zip(cutoffs, days, strict=True):
+        out = spec.folder / "features" / f"{day}.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = rows[rows["cutoff"].to_numpy() == np.datetime64(pd.Timestamp(cutoff))]
+        part[names].to_parquet(out, index=False, row_group_size=100_000)
+        shutil.rmtree(spec.folder / "cross" / day, ignore_errors=True)
+        shutil.rmtree(spec.folder / "rows" / day, ignore_errors=True)
+        written.append(str(out))
+    return written
 
 
 def _compute(tasks: list[Any], client: Any) -> list[Any]:
@@ -270,7 +285,10 @@ def write_feature_store(
     done = (
         sorted(p.name for p in (folder / "cross").glob("*")) if (folder / "cross").is_dir() else []
     )
-    _compute([dask.delayed(_cutoff_task)(pd.Timestamp(d), d_spec) for d in done], client)
+    per_task = max(1, CROSS_ROWS_PER_TASK // max(len(assets), 1))
+    groups = [done[i : i + per_task] for i in range(0, len(done), per_task)]
+    stamps = [[pd.Timestamp(d) for d in g] for g in groups]
+    _compute([dask.delayed(_cutoff_task)(g, d_spec) for g in stamps], client)
     for sub in ("cross", "rows"):
         shutil.rmtree(folder / sub, ignore_errors=True)
     total = {k: int(sum(c[k] for c in counts)) for k in ("rows", "sampled", "positives")}
@@ -316,7 +334,7 @@ def read_features(
         raise PredictError(f"the feature store {store.folder} has no rows for these cutoffs")
     frame = pd.concat(parts, ignore_index=True)
     frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
-    # files are sorted by asset and read in cutoff order: already build_features' row order
+    frame = frame.sort_values(["cutoff", "asset_ref"], kind="stable").reset_index(drop=True)
     out = finish_features(frame, store.channels, weather=store.weather)
     if labels:
         out = pd.concat([out, frame[LABEL_COLUMNS]], axis=1)
