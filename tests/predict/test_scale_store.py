@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from predict import load_workspace_data, monthly_cutoffs, train_from_workspace
+from predict import load_workspace_data, monthly_cutoffs, score, train_from_workspace
 from predict.features.store import read_features, write_feature_store
 from predict.labels import make_labels
 from predict.sampling import NegativeSample
@@ -146,3 +146,19 @@ def test_training_on_a_sample_is_corrected_and_evaluated_on_every_test_row(world
     # the corrected level is the population's, not the sample's (positives ≫ base rate there)
     mean_p = np.mean([r["predicted"] for r in m_s["reliability"]])
     assert mean_p < 3 * m_full["base_rate"]
+
+
+def test_drivers_for_the_riskiest_share_only(world_ws, data, expected, tmp_path):
+    ws, _ = world_ws
+    _, _, cutoffs = data
+    with ws.session() as session:
+        art = train_from_workspace(session, ws.readings_dir, tmp_path, num_threads=1).artifact
+    frame = expected[expected["cutoff"] == cutoffs[-1]].reset_index(drop=True)
+    every = score(art, frame)
+    some = score(art, frame, drivers_share=0.25)
+    worded = some["drivers"].str.len() > 0
+    assert worded.sum() == int(np.ceil(0.25 * len(frame)))
+    # the riskiest rows, worded exactly as when every row is worded
+    assert some.loc[worded, "p_failure"].min() >= some.loc[~worded, "p_failure"].max()
+    pd.testing.assert_series_equal(some.loc[worded, "drivers"], every.loc[worded, "drivers"])
+    pd.testing.assert_frame_equal(some.drop(columns="drivers"), every.drop(columns="drivers"))
