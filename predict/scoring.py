@@ -57,6 +57,9 @@ def score(
     p = artifact.predict_proba(features)
     drivers = _drivers(artifact, features, p, drivers_share)
     age = features["effective_age_years"].astype("float64")
+    # an unknown installation date can reach history's effective age as NaT's integer
+    # (~3e11 years): treat any age beyond a few centuries as unknown
+    age = age.where(age < 1000.0)
     age = age.fillna(features["age_years"].astype("float64"))
     cat = features["category"].astype("str")
     age = age.fillna(age.groupby(cat).transform("median")).fillna(0.0)
@@ -81,7 +84,8 @@ def score(
             "asset_id": features["asset_id"].to_numpy(),
             "asset_ref": features["asset_ref"].astype("str").to_numpy(),
             "p_failure": p,
-            "remaining_life_years": np.round(rl, 2),
+            # up to the next 0.01 year: an asset in service has some life left
+            "remaining_life_years": np.ceil(np.round(rl * 100, 6)) / 100,
             "drivers": drivers,
         }
     )
