@@ -119,14 +119,21 @@ class ModelArtifact:
         """Calibrated probability of a failure within the horizon, one per row."""
         return self.calibrate(self.raw_probability(frame))
 
-    def contributions(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped."""
+    def contributions(
+        self, frame: pd.DataFrame, *, offset_median: float | None = None
+    ) -> pd.DataFrame:
+        """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped.
+
+        The age baseline's offset is credited to ``category`` relative to ``offset_median``
+        (default: the median over ``frame``; pass the whole stock's when scoring in chunks).
+        """
         c = self.booster.predict(self.matrix(frame), pred_contrib=True)
         out = pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
         off = self.offset(frame)
         if off.any() and "category" in out.columns:
             # the category/age baseline the trees start from, relative to the median asset
-            out["category"] += off - np.median(off)
+            ref = float(np.median(off)) if offset_median is None else offset_median
+            out["category"] += off - ref
         return out
 
 

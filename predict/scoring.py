@@ -8,24 +8,58 @@ import pandas as pd
 from predict.artifact import ModelArtifact
 from predict.baselines import WeibullAgeBaseline
 from predict.explain import top_drivers
+from predict.sampling import prior_corrected
 from predict.survival import DEFAULT_LIFE_YEARS, PRIOR_SHAPE, remaining_life_years
 
 SCORE_COLUMNS = ["asset_id", "asset_ref", "p_failure", "remaining_life_years", "drivers"]
 RISK_CLIP = (0.2, 5.0)
+#: Rows per ``pred_contrib`` call: its matrix is rows × features float64, so chunks bound memory.
+CONTRIB_CHUNK = 50_000
 
 
-def score(artifact: ModelArtifact, features: pd.DataFrame) -> pd.DataFrame:
+def _drivers(
+    artifact: ModelArtifact, features: pd.DataFrame, p: np.ndarray, share: float
+) -> np.ndarray:
+    """Top drivers in words for the ``share`` of rows with the highest risk ("" for the others).
+
+    ``pred_contrib`` (TreeSHAP) dominates the cost of scoring; it is taken chunk by chunk so
+    its rows × features matrix stays small, relative to the whole stock's median offset.
+    """
+    out = np.full(len(features), "", dtype=object)
+    if len(features) == 0 or share <= 0:
+        return out
+    n = min(len(features), max(1, int(np.ceil(share * len(features)))))
+    rows = np.sort(np.argsort(-p, kind="stable")[:n]) if n < len(features) else None
+    off = artifact.offset(features)
+    ref = float(np.median(off)) if off.any() else 0.0
+    need = features if rows is None else features.iloc[rows]
+    words: list[str] = []
+    for start in range(0, len(need), CONTRIB_CHUNK):
+        part = need.iloc[start : start + CONTRIB_CHUNK]
+        contrib = artifact.contributions(part, offset_median=ref)
+        words += top_drivers(contrib, part[artifact.feature_names])
+    out[slice(None) if rows is None else rows] = words
+    return out
+
+
+def score(
+    artifact: ModelArtifact, features: pd.DataFrame, *, drivers_share: float = 1.0
+) -> pd.DataFrame:
     """Score the rows of a feature frame (one cutoff, the as-of date) with the artifact.
 
     Remaining life follows :mod:`predict.survival`: the category's lifetime Weibull conditioned
     on the asset's age (since installation or last replacement), with hazards multiplied by
     ``clip(p / p₀, 0.2, 5)`` where ``p₀`` is the Weibull age baseline's risk at that age.
     Assets of unknown age get the median age of their category in the frame (else 0).
+    Drivers are worded for the ``drivers_share`` of rows with the highest risk (default all;
+    the others get ""): ``pred_contrib`` is most of the cost of scoring a large stock.
     """
     p = artifact.predict_proba(features)
-    contrib = artifact.contributions(features)
-    drivers = top_drivers(contrib, features[artifact.feature_names])
+    drivers = _drivers(artifact, features, p, drivers_share)
     age = features["effective_age_years"].astype("float64")
+    # an unknown installation date can reach history's effective age as NaT's integer
+    # (~3e11 years): treat any age beyond a few centuries as unknown
+    age = age.where(age < 1000.0)
     age = age.fillna(features["age_years"].astype("float64"))
     cat = features["category"].astype("str")
     age = age.fillna(age.groupby(cat).transform("median")).fillna(0.0)
@@ -38,6 +72,9 @@ def score(artifact: ModelArtifact, features: pd.DataFrame) -> pd.DataFrame:
     if "weibull_age" in artifact.baselines:
         base = WeibullAgeBaseline.from_json(artifact.baselines["weibull_age"])
         p0 = base.hazard_probability(features["category"], age)
+        # fitted on a negative sample: back on the full-data scale, as the calibrated p is
+        rate = float(artifact.metadata.get("training_sample", {}).get("negative_rate", 1.0))
+        p0 = prior_corrected(p0, rate)
         mult = np.clip(p / np.maximum(p0, 1e-6), *RISK_CLIP)
     else:
         mult = np.ones(len(p))
@@ -47,7 +84,8 @@ def score(artifact: ModelArtifact, features: pd.DataFrame) -> pd.DataFrame:
             "asset_id": features["asset_id"].to_numpy(),
             "asset_ref": features["asset_ref"].astype("str").to_numpy(),
             "p_failure": p,
-            "remaining_life_years": np.round(rl, 2),
+            # up to the next 0.01 year: an asset in service has some life left
+            "remaining_life_years": np.ceil(np.round(rl * 100, 6)) / 100,
             "drivers": drivers,
         }
     )

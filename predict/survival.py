@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy.optimize import minimize
 
 DEFAULT_LIFE_YEARS = 20.0
@@ -120,9 +121,16 @@ def remaining_life_years(
     k = np.asarray(shape, dtype=np.float64)
     lam = np.asarray(scale, dtype=np.float64)
     r = np.ones_like(a) if risk_multiplier is None else np.asarray(risk_multiplier, np.float64)
-    steps = np.linspace(0.0, 1.0, 801)[None, :]
-    span = np.maximum(10.0 * lam, a + lam)[:, None] - a[:, None]
-    t = a[:, None] + steps * span
-    log_s = -((t / lam[:, None]) ** k[:, None]) + (a[:, None] / lam[:, None]) ** k[:, None]
-    surv = np.exp(r[:, None] * log_s)
-    return np.trapezoid(surv, t, axis=1)
+    # closed form (u = r (t/λ)^k): λ r^(-1/k) Γ(1 + 1/k) e^u0 Q(1/k, u0), u0 = r (a/λ)^k;
+    # O(1) per asset instead of a numerical integral (a million assets score in seconds)
+    s = 1.0 / k
+    u0 = r * (a / lam) ** k
+    small = u0 < 100.0
+    tail = np.empty_like(u0)
+    u_s = np.where(small, u0, 0.0)
+    tail[small] = (np.exp(u_s) * special.gammaincc(s, u_s) * special.gamma(s))[small]
+    # large u0: e^x Γ(s, x) ≈ x^(s−1) (1 + (s−1)/x + (s−1)(s−2)/x²)
+    x = np.where(small, 1.0, u0)
+    asym = x ** (s - 1) * (1 + (s - 1) / x + (s - 1) * (s - 2) / x**2)
+    tail[~small] = asym[~small]
+    return lam * r ** (-s) * s * tail

@@ -6,19 +6,30 @@ composition root (CLI, demo); nothing here reads settings or the environment.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, buildings_frame, dwellings_frame, work_orders_frame
 from asset_model.models import Building, ModelRun, RiskScore, Site
-from asset_model.readings_store import read_readings, readings_channels
+from asset_model.readings_store import (
+    N_BUCKETS,
+    SCHEMA,
+    iter_part_files,
+    read_readings,
+    readings_channels,
+)
 from predict.anomalies import (
     DEFAULT_PRICE_EUR_PER_KWH,
     ENERGY_CHANNEL,
@@ -30,13 +41,19 @@ from predict.artifact import ModelArtifact, load_artifact, save_artifact
 from predict.errors import ArtifactError, PredictError
 from predict.features.build import WEATHER_CHANNELS, build_features, monthly_cutoffs, weather_inputs
 from predict.features.readings import LOOKBACK_DAYS
-from predict.labels import make_labels, time_split
+from predict.features.store import FeatureStore, read_features, write_feature_store
+from predict.labels import time_split
+from predict.sampling import NegativeSample, sample_rate
 from predict.scoring import score
 from predict.survival import fit_lifetimes
-from predict.train import train
+from predict.train_store import train_from_store
 
 #: History needed before the first training cutoff (so the first rows have some past).
 WARMUP_DAYS = 90
+#: Training rows kept at most (about): above it negatives are sampled (:mod:`predict.sampling`).
+MAX_TRAINING_ROWS = 1_000_000
+#: Assets per feature-store partition (at most one partition per readings bucket).
+ASSETS_PER_PARTITION = 10_000
 SCORE_CSV_COLUMNS = [
     "asset_ref",
     "asset_tag",
@@ -74,6 +91,20 @@ def _site_of_building(session: Session) -> dict[str, str]:
     return {str(b): str(s) for b, s in session.execute(stmt).all()}
 
 
+def _readings_span(readings_dir: Path, channels: list[str]) -> tuple[Any, Any]:
+    """First and last reading day of ``channels``, batch by batch (duplicates cannot move them)."""
+    files = [str(f) for f in iter_part_files(readings_dir)]
+    lo = hi = None
+    dataset = ds.dataset(files, schema=SCHEMA, format="parquet")
+    for batch in dataset.to_batches(columns=["day"], filter=ds.field("channel").isin(channels)):
+        if batch.num_rows:
+            mm = pc.min_max(batch.column(0))
+            b_lo, b_hi = mm["min"].as_py(), mm["max"].as_py()
+            lo = b_lo if lo is None or (b_lo is not None and b_lo < lo) else lo
+            hi = b_hi if hi is None or (b_hi is not None and b_hi > hi) else hi
+    return (pd.Timestamp(lo), pd.Timestamp(hi)) if lo is not None else (None, None)
+
+
 def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
     """Assets, work orders (keyed by the asset's ``asset_ref``), weather and the history span."""
     assets = assets_frame(session)
@@ -93,9 +124,8 @@ def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
         starts.append(wo["opened_at"].min())
         ends.append(wo["opened_at"].max())
     if channels:
-        days = read_readings(readings_dir, channels=channels, columns=["day"])["day"]
-        lo, hi = days.min().compute(), days.max().compute()
-        if pd.notna(lo):
+        lo, hi = _readings_span(readings_dir, channels)
+        if lo is not None:
             starts.append(lo)
             ends.append(hi)
     if not starts:
@@ -137,6 +167,50 @@ def _features(
     )
 
 
+def store_partitions(n_assets: int) -> int:
+    """Feature-store partitions for a stock: ~10,000 assets each, at most one per bucket."""
+    return int(np.clip(-(-n_assets // ASSETS_PER_PARTITION), 1, N_BUCKETS))
+
+
+@contextlib.contextmanager
+def _store_folder(store_dir: Path | None, models_dir: Path) -> Iterator[Path]:
+    """The given folder (kept), or a temporary one under ``models_dir`` (removed after)."""
+    if store_dir is not None:
+        yield Path(store_dir)
+        return
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = Path(models_dir) / f".feature-store-{stamp}"
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_store(
+    folder: Path,
+    data: WorkspaceData,
+    readings_dir: Path,
+    cutoffs: Sequence[pd.Timestamp],
+    client: Any,
+    **kw: Any,
+) -> FeatureStore:
+    """The workspace's features at ``cutoffs``, partition by partition (see the feature store)."""
+    return write_feature_store(
+        folder,
+        data.assets,
+        data.work_orders,
+        readings_dir if data.channels else None,
+        cutoffs,
+        channels=data.channels,
+        buildings=data.buildings,
+        dju=data.dju,
+        weather_key=data.weather_key,
+        partitions=store_partitions(len(data.assets)),
+        client=client,
+        **kw,
+    )
+
+
 @dataclass(frozen=True)
 class TrainResult:
     artifact: ModelArtifact
@@ -154,11 +228,17 @@ def train_from_workspace(
     client: Any = None,
     num_threads: int | None = None,
     random_state: int = 0,
+    max_training_rows: int | None = MAX_TRAINING_ROWS,
+    store_dir: Path | None = None,
 ) -> TrainResult:
     """Features, labels, split, LightGBM + baselines, artifact folder, ``ModelRun`` row.
 
     ``as_of`` (default: the day after the latest work order or reading) ends the history used.
-    The artifact goes to ``models_dir/<UTC timestamp>/`` with ``report.md``.
+    The artifact goes to ``models_dir/<UTC timestamp>/`` with ``report.md``. Features are
+    computed partition by partition into a feature store (``store_dir``, kept; default a
+    temporary folder under ``models_dir``). When the asset-months exceed
+    ``max_training_rows``, training keeps every positive and a seeded sample of the negatives,
+    and the model is evaluated on every row of the test period (:mod:`predict.sampling`).
     """
     if not isinstance(horizon_days, int) or horizon_days <= 0:
         raise PredictError(f"`horizon_days` must be a positive int. Got {horizon_days!r}.")
@@ -169,24 +249,37 @@ def train_from_workspace(
     last = end - pd.Timedelta(days=horizon_days)
     cutoffs = monthly_cutoffs(data.history_start + pd.Timedelta(days=WARMUP_DAYS), last)
     split = time_split(cutoffs, horizon_days=horizon_days)
-    features = _features(data, readings_dir, cutoffs, client)
-    labels = make_labels(features, wo, horizon_days=horizon_days, history_end=end)
+    used = sorted(set(split.train) | set(split.valid) | set(split.test))
+    rate = sample_rate(len(data.assets) * len(used), max_training_rows)
+    sample = NegativeSample(
+        rate=rate, seed=random_state, full_cutoffs=tuple(split.test) if rate < 1 else ()
+    )
     meta = {
         "channels": data.channels,
         "weather": data.dju is not None,
         "history_start": str(data.history_start.date()),
         "history_end": str(end.date()),
     }
-    artifact = train(
-        features,
-        labels,
-        split,
-        horizon_days=horizon_days,
-        client=client,
-        num_threads=num_threads,
-        random_state=random_state,
-        metadata=meta,
-    )
+    with _store_folder(store_dir, models_dir) as folder:
+        store = write_store(
+            folder,
+            data,
+            readings_dir,
+            used,
+            client,
+            horizon_days=horizon_days,
+            history_end=end,
+            sample=sample,
+        )
+        artifact = train_from_store(
+            store,
+            split,
+            horizon_days=horizon_days,
+            client=client,
+            num_threads=num_threads,
+            random_state=random_state,
+            metadata=meta,
+        )
     artifact.baselines["lifetimes"] = fit_lifetimes(
         data.assets, wo, end, observed_from=data.history_start
     )
@@ -238,11 +331,16 @@ def score_workspace(
     as_of: Any = None,
     artifact_path: Path | None = None,
     client: Any = None,
+    store_dir: Path | None = None,
+    drivers_share: float = 1.0,
 ) -> ScoreResult:
     """Score every active asset at ``as_of`` and write one ``RiskScore`` row per asset.
 
     ``as_of`` defaults to the day after the latest data. Assets without readings or history
-    are scored too (their window features are missing, which the model handles).
+    are scored too (their window features are missing, which the model handles). Features
+    go through the feature store as in training (``store_dir``: see
+    :func:`train_from_workspace`). ``drivers_share`` < 1 words the drivers of only that share
+    of the assets, the riskiest (``pred_contrib`` is most of the cost on a large stock).
     """
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
@@ -251,13 +349,14 @@ def score_workspace(
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
-    features = _features(scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
-    if not artifact.metadata.get("weather", False) and data.dju is not None:
+    if not artifact.metadata.get("weather", False):
         # trained without weather: build without it so the features match the artifact
         scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
-        features = _features(scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
+    with _store_folder(store_dir, models_dir) as folder:
+        store = write_store(folder, scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
+        features = read_features(store)
     artifact.check_features(features)
-    scores = score(artifact, features)
+    scores = score(artifact, features, drivers_share=drivers_share)
     run_id = session.scalar(
         select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())
     )

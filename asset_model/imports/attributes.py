@@ -152,14 +152,13 @@ def import_asset_attributes(
     )
     session.add(record)
     session.flush()
-    assets = (
-        {
-            a.id: a
-            for a in session.scalars(select(Asset).where(Asset.id.in_(list(set(ids.values())))))
-        }
-        if ids
-        else {}
-    )
+    # in chunks: SQLite refuses more than 32,766 bound parameters in one statement
+    wanted_ids = sorted(set(ids.values()))
+    assets = {
+        a.id: a
+        for i in range(0, len(wanted_ids), 2000)
+        for a in session.scalars(select(Asset).where(Asset.id.in_(wanted_ids[i : i + 2000])))
+    }
     pendings = {
         p.asset_ref: p
         for p in session.scalars(

@@ -28,6 +28,13 @@ from predict import score_workspace
     help="Artifact folder (default: the latest under <workspace>/models).",
 )
 @click.option("--no-cluster", is_flag=True, help="Compute in-process without Dask.")
+@click.option(
+    "--drivers-share",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Share of the assets, riskiest first, whose drivers are worded (the rest get none).",
+)
 @pass_cli
 def score(
     obj: CliContext,
@@ -35,6 +42,7 @@ def score(
     out: Path | None,
     model: Path | None,
     no_cluster: bool,
+    drivers_share: float,
 ) -> None:
     """Score every active asset with the latest model; write RiskScore rows (and a CSV).
 
@@ -54,6 +62,7 @@ def score(
                 as_of=as_of,
                 artifact_path=model,
                 client=client,
+                drivers_share=drivers_share,
             )
     s = result.scores
     click.echo(

@@ -58,7 +58,7 @@ def _skeleton(
 ) -> pd.DataFrame:
     cut = pd.DatetimeIndex(pd.to_datetime(list(cutoffs))).astype("datetime64[ns]")
     n = len(assets)
-    sk = assets.loc[np.repeat(np.arange(n), len(cut))].reset_index(drop=True)
+    sk = assets.iloc[np.repeat(np.arange(n), len(cut))].reset_index(drop=True)
     sk["cutoff"] = np.tile(cut.to_numpy(), n)
     if drop_uninstalled:
         installed = pd.to_datetime(sk["installed_on"])
@@ -98,6 +98,96 @@ def readings_features(
     return result.reset_index(drop=True)
 
 
+def base_features(
+    assets: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    readings: Any,
+    cutoffs: Sequence[pd.Timestamp],
+    *,
+    buildings: pd.DataFrame | None = None,
+    channels: Sequence[str] = (),
+    dju: pd.DataFrame | None = None,
+    weather_key: pd.Series | None = None,
+    statutory_days: Mapping[str, float] | None = None,
+    drop_uninstalled: bool = True,
+    history_start: pd.Timestamp | None = None,
+    client: Any = None,
+) -> pd.DataFrame:
+    """Keys, static, history and reading-window features: everything one asset's data decides.
+
+    Rows of different assets are independent here, so this step runs on any subset of the
+    assets (a partition of the feature store) given the work orders and readings of that
+    subset and the stock-wide ``history_start`` (default: the first of ``work_orders``).
+    Unsorted; categoricals still strings. :func:`cross_asset_features` adds the rest.
+    """
+    weather = dju is not None and weather_key is not None
+    sk = _skeleton(assets, cutoffs, drop_uninstalled=drop_uninstalled)
+    frame = sk[["asset_id", "asset_ref", "cutoff", "building_id"]].copy()
+    static = static_features(sk, buildings).drop(columns=["asset_ref", "cutoff"])
+    hist = history_features(
+        sk, work_orders, statutory_days=statutory_days, history_start=history_start
+    )
+    frame = pd.concat([frame, static, hist.drop(columns=["asset_ref", "cutoff"])], axis=1)
+    rf = readings_features(
+        readings,
+        cutoffs,
+        channels,
+        dju=dju if weather else None,
+        weather_key=weather_key if weather else None,
+        client=client,
+    )
+    return frame.merge(rf, on=["asset_ref", "cutoff"], how="left", sort=False)
+
+
+def peer_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
+    """The per-channel columns that get a peer robust z."""
+    per_channel = channel_columns(channels, weather=weather)
+    return [c for c in per_channel if c.split("__")[1] in PEER_SUFFIXES]
+
+
+def cross_asset_inputs(channels: Sequence[str], *, weather: bool) -> list[str]:
+    """Columns :func:`cross_asset_columns` reads (a feature store keeps them for every row)."""
+    keys = ["asset_ref", "cutoff", "building_id", "category", "failures_365d"]
+    return keys + peer_columns(channels, weather=weather)
+
+
+def cross_asset_columns(
+    frame: pd.DataFrame, channels: Sequence[str], *, weather: bool
+) -> pd.DataFrame:
+    """Building history and peer z: the features that compare an asset with the others.
+
+    Every group is within one cutoff, so ``frame`` must hold every asset of each of its
+    cutoffs (a feature store computes this one cutoff at a time). Aligned on ``frame``.
+    """
+    out = building_history(frame)
+    peer_cols = peer_columns(channels, weather=weather)
+    if peer_cols:
+        out = pd.concat([out, peer_features(frame, peer_cols)], axis=1)
+    return out
+
+
+def finish_features(frame: pd.DataFrame, channels: Sequence[str], *, weather: bool) -> pd.DataFrame:
+    """Categoricals as pandas ``category``, rows by (cutoff, asset_ref), columns in model order."""
+    frame = frame.copy()
+    for col in CATEGORICAL_COLUMNS:
+        frame[col] = frame[col].astype("category")
+    frame = frame.sort_values(["cutoff", "asset_ref"], kind="stable").reset_index(drop=True)
+    cols = KEY_COLUMNS + feature_columns(channels, weather=weather)
+    return frame[cols]
+
+
+def resolve_channels(readings: Any, channels: Sequence[str] | None) -> list[str]:
+    """``channels`` without weather channels; None means the channels present in ``readings``."""
+    if channels is None:
+        if readings is None:
+            channels = []
+        else:
+            found = readings["channel"].unique()
+            found = found.compute() if hasattr(found, "compute") else found
+            channels = sorted(str(c) for c in found if str(c) not in WEATHER_CHANNELS)
+    return [c for c in channels if c not in WEATHER_CHANNELS]
+
+
 def build_features(
     assets: pd.DataFrame,
     work_orders: pd.DataFrame,
@@ -120,6 +210,8 @@ def build_features(
     Every feature of a row uses only data strictly before its cutoff. Categorical columns are
     pandas ``category``; rows exist for every asset installed before the cutoff (every asset
     when ``drop_uninstalled`` is False, as scoring needs), with or without readings.
+    The whole frame is materialised in pandas: for a large stock, the feature store
+    (:mod:`predict.features.store`) computes the same rows partition by partition.
 
     Examples
     --------
@@ -133,39 +225,23 @@ def build_features(
     """
     if len(cutoffs) == 0:
         raise PredictError("no cutoff dates to build features for (is the history empty?)")
-    if channels is None:
-        if readings is None:
-            channels = []
-        else:
-            found = readings["channel"].unique()
-            found = found.compute() if hasattr(found, "compute") else found
-            channels = sorted(str(c) for c in found if str(c) not in WEATHER_CHANNELS)
-    channels = [c for c in channels if c not in WEATHER_CHANNELS]
+    channels = resolve_channels(readings, channels)
     weather = dju is not None and weather_key is not None
-    sk = _skeleton(assets, cutoffs, drop_uninstalled=drop_uninstalled)
-    frame = sk[["asset_id", "asset_ref", "cutoff", "building_id"]].copy()
-    static = static_features(sk, buildings).drop(columns=["asset_ref", "cutoff"])
-    hist = history_features(sk, work_orders, statutory_days=statutory_days)
-    frame = pd.concat([frame, static, hist.drop(columns=["asset_ref", "cutoff"])], axis=1)
-    rf = readings_features(
+    frame = base_features(
+        assets,
+        work_orders,
         readings,
         cutoffs,
-        channels,
-        dju=dju if weather else None,
-        weather_key=weather_key if weather else None,
+        buildings=buildings,
+        channels=channels,
+        dju=dju,
+        weather_key=weather_key,
+        statutory_days=statutory_days,
+        drop_uninstalled=drop_uninstalled,
         client=client,
     )
-    frame = frame.merge(rf, on=["asset_ref", "cutoff"], how="left", sort=False)
-    frame = pd.concat([frame, building_history(frame)], axis=1)
-    per_channel = channel_columns(channels, weather=weather)
-    peer_cols = [c for c in per_channel if c.split("__")[1] in PEER_SUFFIXES]
-    if peer_cols:
-        frame = pd.concat([frame, peer_features(frame, peer_cols)], axis=1)
-    for col in CATEGORICAL_COLUMNS:
-        frame[col] = frame[col].astype("category")
-    frame = frame.sort_values(["cutoff", "asset_ref"], kind="stable").reset_index(drop=True)
-    cols = KEY_COLUMNS + feature_columns(channels, weather=weather)
-    return frame[cols]
+    frame = pd.concat([frame, cross_asset_columns(frame, channels, weather=weather)], axis=1)
+    return finish_features(frame, channels, weather=weather)
 
 
 def weather_inputs(

@@ -1,0 +1,164 @@
+"""The feature store computes, partition by partition, exactly the in-memory feature frame;
+its negative sample keeps every positive and is a pure function of the seed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+
+from predict import load_workspace_data, monthly_cutoffs, score, train_from_workspace
+from predict.features.store import read_features, write_feature_store
+from predict.labels import make_labels
+from predict.sampling import NegativeSample
+from predict.workflow import _features
+
+pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def data(world_ws):
+    ws, _ = world_ws
+    with ws.session() as session:
+        d = load_workspace_data(session, ws.readings_dir)
+    cutoffs = monthly_cutoffs(d.history_start + pd.Timedelta(days=90), d.history_end)
+    return ws, d, cutoffs[::4]  # every fourth month: enough rows, a quick test
+
+
+def _store(tmp_path, ws, d, cutoffs, *, partitions, client=None, **kw):
+    return write_feature_store(
+        tmp_path / "store",
+        d.assets,
+        d.work_orders,
+        ws.readings_dir,
+        cutoffs,
+        channels=d.channels,
+        buildings=d.buildings,
+        dju=d.dju,
+        weather_key=d.weather_key,
+        partitions=partitions,
+        client=client,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def expected(data):
+    ws, d, cutoffs = data
+    return _features(d, ws.readings_dir, cutoffs, None)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_store_equals_in_memory_features(tmp_path, data, expected, partitions):
+    ws, d, cutoffs = data
+    store = _store(tmp_path, ws, d, cutoffs, partitions=partitions)
+    got = read_features(store)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["cycles__mean30__peer_z"].notna().any()  # peers seen across partitions
+    assert got["building_failures_365d"].notna().any()
+
+
+def test_store_on_a_local_cluster_equals_in_memory_features(tmp_path, data, expected):
+    ws, d, cutoffs = data
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        store = _store(tmp_path, ws, d, cutoffs, partitions=4, client=client)
+    pd.testing.assert_frame_equal(read_features(store), expected)
+
+
+def test_negative_sample_keeps_every_positive_and_is_seeded(tmp_path, data, expected):
+    ws, d, cutoffs = data
+    end = d.history_end
+    labels = make_labels(expected, d.work_orders, horizon_days=90, history_end=end)
+    kw = {"horizon_days": 90, "history_end": end}
+    sample = NegativeSample(rate=0.3, seed=7, full_cutoffs=(cutoffs[-1],))
+    a = read_features(
+        _store(tmp_path / "a", ws, d, cutoffs, partitions=1, sample=sample, **kw), labels=True
+    )
+    b = read_features(
+        _store(tmp_path / "b", ws, d, cutoffs, partitions=3, sample=sample, **kw), labels=True
+    )
+    other = NegativeSample(rate=0.3, seed=8)
+    c = read_features(
+        _store(tmp_path / "c", ws, d, cutoffs, partitions=1, sample=other, **kw), labels=True
+    )
+    pd.testing.assert_frame_equal(a, b)  # same seed: same rows, whatever the partitioning
+    assert not a[["asset_ref", "cutoff"]].equals(c[["asset_ref", "cutoff"]])
+    positives = expected.loc[labels["failed"].to_numpy(), ["asset_ref", "cutoff"]]
+    kept = a.loc[a["failed"], ["asset_ref", "cutoff"]]
+    assert len(positives) > 0
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), positives.reset_index(drop=True))
+    share = (~a["failed"]).sum() / (~labels["failed"]).sum()
+    assert 0.2 < share < 0.4
+    np.testing.assert_allclose(a.loc[~a["failed"], "weight"], 1 / 0.3)
+    assert (a.loc[a["failed"], "weight"] == 1.0).all()
+    # the kept rows' features are the in-memory rows' features
+    merged = a.merge(expected, on=["asset_ref", "cutoff"], suffixes=("", "_mem"))
+    np.testing.assert_allclose(merged["cycles__mean30"], merged["cycles__mean30_mem"])
+    # a cutoff kept whole holds every row (the test period is evaluated on all of them)
+    whole = read_features(store_of(tmp_path / "a"), cutoffs=[cutoffs[-1]], sampled_only=False)
+    assert len(whole) == (expected["cutoff"] == cutoffs[-1]).sum()
+
+
+def store_of(tmp_path):
+    import json
+
+    from predict.features.store import FeatureStore
+
+    meta = json.loads((tmp_path / "store" / "store.json").read_text())
+    return FeatureStore(
+        folder=tmp_path / "store",
+        cutoffs=[pd.Timestamp(c) for c in meta["cutoffs"]],
+        channels=meta["channels"],
+        weather=meta["weather"],
+        rows=meta["rows"],
+        sampled=meta["sampled"],
+        positives=meta["positives"],
+        sample_rate=meta["sample_rate"],
+    )
+
+
+def test_training_on_a_sample_is_corrected_and_evaluated_on_every_test_row(world_ws, tmp_path):
+    ws, _ = world_ws
+    with ws.session() as session:
+        full = train_from_workspace(session, ws.readings_dir, tmp_path / "full", num_threads=1)
+        sampled = train_from_workspace(
+            session, ws.readings_dir, tmp_path / "s", num_threads=1, max_training_rows=600
+        )
+    info = sampled.artifact.metadata["training_sample"]
+    rate = info["negative_rate"]
+    assert 0 < rate < 1
+    assert sampled.artifact.calibration["prior_correction"] == pytest.approx(math.log(rate))
+    # evaluated on every test row: the same rows and positives as the unsampled model
+    m_full = full.artifact.metrics["model"]["overall"]
+    m_s = sampled.artifact.metrics["model"]["overall"]
+    assert m_s["rows"] == m_full["rows"]
+    assert m_s["positives"] == m_full["positives"]
+    assert "every row" in sampled.artifact.report
+    assert "training_sample" not in full.artifact.metadata
+    # the corrected level is the population's, not the sample's (positives ≫ base rate there)
+    mean_p = np.mean([r["predicted"] for r in m_s["reliability"]])
+    assert mean_p < 3 * m_full["base_rate"]
+
+
+def test_drivers_for_the_riskiest_share_only(world_ws, data, expected, tmp_path):
+    ws, _ = world_ws
+    _, _, cutoffs = data
+    with ws.session() as session:
+        art = train_from_workspace(session, ws.readings_dir, tmp_path, num_threads=1).artifact
+    frame = expected[expected["cutoff"] == cutoffs[-1]].reset_index(drop=True)
+    every = score(art, frame)
+    some = score(art, frame, drivers_share=0.25)
+    worded = some["drivers"].str.len() > 0
+    assert worded.sum() == int(np.ceil(0.25 * len(frame)))
+    # the riskiest rows, worded exactly as when every row is worded
+    assert some.loc[worded, "p_failure"].min() >= some.loc[~worded, "p_failure"].max()
+    pd.testing.assert_series_equal(some.loc[worded, "drivers"], every.loc[worded, "drivers"])
+    pd.testing.assert_frame_equal(some.drop(columns="drivers"), every.drop(columns="drivers"))
