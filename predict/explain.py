@@ -27,6 +27,8 @@ def describe_feature(name: str, value: object) -> str:
     'service overdue by 8 months'
     >>> describe_feature("failures_365d", 3.0)
     '3 failures in the last 365 days'
+    >>> describe_feature("cop__wn_z30", -3.2)
+    'cop 3.2 sd below what the weather explains (30 days)'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         missing = {
@@ -95,6 +97,20 @@ def _channel_words(name: str, v: float) -> str:
     if stat == "wn_ratio30":
         side = "above" if v >= 1 else "below"
         return f"{ch} {_pct(v - 1)} {side} what the weather explains (30 days)"
+    if ch == "any" and stat.startswith("drift_z"):
+        days = stat.removeprefix("drift_z")
+        return f"a reading channel {v:.1f} standard deviations off its normal ({days} days)"
+    if ch == "any" and stat == "drifting_channels":
+        n = int(v)
+        return f"{n} reading channel{'s' * (n != 1)} drifting"
+    if stat in ("wn_z7", "wn_z30"):
+        side = "above" if v >= 0 else "below"
+        days = stat.removeprefix("wn_z")
+        return f"{ch} {abs(v):.1f} sd {side} what the weather explains ({days} days)"
+    if stat in ("z7_year", "z30_year"):
+        side = "above" if v >= 0 else "below"
+        days = stat.removeprefix("z").removesuffix("_year")
+        return f"{ch} {abs(v):.1f} sd {side} its past year ({days} days)"
     if stat == "wn_slope":
         return f"{ch} weather sensitivity {v:.2f}"
     if stat == "trend90":
