@@ -125,6 +125,18 @@ def _channel_words(name: str, v: float) -> str:
     return f"{ch} {stat} {v:.3g}"
 
 
+def _drifting_channel(name: str, cols: dict[str, np.ndarray], i: int) -> str:
+    """The channel behind a drift summary in row ``i``: the largest |z| of the same window."""
+    w = name.removeprefix("any__drift_z")
+    best, best_z = "a reading channel", -1.0
+    for col, arr in cols.items():
+        if col.endswith((f"__wn_z{w}", f"__z{w}_year")):
+            v = arr[i]
+            if v is not None and not pd.isna(v) and abs(float(v)) > best_z:
+                best, best_z = col.split("__")[0], abs(float(v))
+    return best
+
+
 def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list[str]:
     """For each row, the ``k`` features that raise its risk most, in words, joined by '; '."""
     c = contrib.to_numpy(dtype=np.float64)
@@ -138,6 +150,9 @@ def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list
             if c[i, j] <= 0 and words:
                 break
             val = cols[names[j]][i]
-            words.append(describe_feature(names[j], None if pd.isna(val) else val))
+            text = describe_feature(names[j], None if pd.isna(val) else val)
+            if names[j].startswith("any__drift_z"):
+                text = text.replace("a reading channel", _drifting_channel(names[j], cols, i))
+            words.append(text)
         out.append("; ".join(words))
     return out

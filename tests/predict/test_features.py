@@ -133,6 +133,9 @@ def test_history_counts_recencies_and_overdue():
     assert out.loc["A", "service_overdue_days"] == pytest.approx(overdue)
     assert out.loc["B", "corrective_90d"] == 1
     assert np.isnan(out.loc["B", "service_overdue_days"])  # no statutory interval for pumps
+    # unknown installation date and no replacement on record: the age is unknown, not 3e11 years
+    assert out.loc["A", "effective_age_years"] == pytest.approx((CUT.year - 2010) + 0.25, abs=0.01)
+    assert np.isnan(out.loc["B", "effective_age_years"])
 
 
 def test_static_features_age_and_dwellings_served():
