@@ -71,6 +71,54 @@ def simple_lightgbm(features, y, idx, channels) -> np.ndarray:
     return m.predict_proba(X.iloc[idx["test"]])[:, 1]
 
 
+def per_category_lines(test, yt, preds, truth) -> list[str]:
+    """PR-AUC per category of every scorer (and of the truth where it exists), test period."""
+    names = list(preds)
+    head = (
+        "| category | rows | positives | "
+        + ("truth | " if truth is not None else "")
+        + " | ".join(names)
+        + " |"
+    )
+    lines = ["### PR-AUC per category (test period)\n", head]
+    lines.append("|" + "---|" * (head.count("|") - 1))
+    cats = test["category"].astype("str").to_numpy()
+    for c in sorted(set(cats)):
+        m = cats == c
+        y = yt[m]
+        if y.sum() == 0 or y.all():
+            continue
+        vals = []
+        if truth is not None:
+            have = m & np.isfinite(truth)
+            ok = have.sum() == m.sum() and 0 < yt[have].sum() < have.sum()
+            vals.append(f"{average_precision_score(yt[have], truth[have]):.3f}" if ok else "—")
+        vals += [f"{average_precision_score(y, preds[n][m]):.3f}" for n in names]
+        lines.append(f"| {c} | {int(m.sum())} | {int(y.sum())} | " + " | ".join(vals) + " |")
+    return [*lines, ""]
+
+
+def honest_world_lines(workspace: Path, assets: pd.DataFrame) -> list[str]:
+    """How hard the world is (simulation.check): truth vs an age-only rate, all cutoffs."""
+    truth_dir = workspace / "simulation" / "truth"
+    if not (truth_dir / "monthly_risk.parquet").is_file():
+        return []
+    from simulation import class_of, load_parameters
+    from simulation.check import world_difficulty
+
+    sim_class = class_of(assets, load_parameters())
+    classes = dict(zip(assets["asset_ref"].astype(str), sim_class, strict=True))
+    w = world_difficulty(truth_dir, classes)
+    return [
+        "### The world (truth table; age-only = failure rate by class × age-year, fitted on the "
+        "first half of the cutoffs, scored on the second)\n",
+        f"Positive rate {w['positive_rate']:.4f}; truth PR-AUC {w['truth_pr_auc']:.3f} / ROC-AUC "
+        f"{w['truth_roc_auc']:.3f}; age-only PR-AUC {w['age_only_pr_auc']:.3f} / ROC-AUC "
+        f"{w['age_only_roc_auc']:.3f}; truth / age-only PR-AUC = "
+        f"{w['truth_pr_auc'] / w['age_only_pr_auc']:.2f}.\n",
+    ]
+
+
 def duckdb_means(readings_dir: Path, cutoffs: list[pd.Timestamp], channels: list[str]) -> float:
     """The 7/30/90-day means per asset/channel/cutoff as one DuckDB query; seconds."""
     import duckdb
@@ -176,6 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             )
     for name, p in preds.items():
         rows.append((name, *auc_pair(yt, p), len(yt)))
+    cat_lines = per_category_lines(test, yt, preds, preds_truth if truth_path.is_file() else None)
     from predict.evaluate import expected_calibration_error
 
     ece = expected_calibration_error(yt.astype(float), preds["model"])
@@ -196,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Model PR-AUC / best baseline = {model / best_base:.2f} (goal ≥ 2); model / plain "
         f"LightGBM = {model / plain:.2f} (goal ≥ 1.2); model / simple LightGBM with category = "
         f"{model / simple:.2f}; model ECE = {ece:.4f} (goal < 0.02).\n",
+        *cat_lines,
+        *honest_world_lines(args.workspace, data.assets),
     ]
     # performance
     X = features[[c for c in features.columns if c not in KEY_COLUMNS]].iloc[idx["train"]]

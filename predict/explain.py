@@ -27,6 +27,8 @@ def describe_feature(name: str, value: object) -> str:
     'service overdue by 8 months'
     >>> describe_feature("failures_365d", 3.0)
     '3 failures in the last 365 days'
+    >>> describe_feature("cop__wn_z30", -3.2)
+    'cop 3.2 sd below what the weather explains (30 days)'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         missing = {
@@ -95,6 +97,20 @@ def _channel_words(name: str, v: float) -> str:
     if stat == "wn_ratio30":
         side = "above" if v >= 1 else "below"
         return f"{ch} {_pct(v - 1)} {side} what the weather explains (30 days)"
+    if ch == "any" and stat.startswith("drift_z"):
+        days = stat.removeprefix("drift_z")
+        return f"a reading channel {v:.1f} standard deviations off its normal ({days} days)"
+    if ch == "any" and stat == "drifting_channels":
+        n = int(v)
+        return f"{n} reading channel{'s' * (n != 1)} drifting"
+    if stat in ("wn_z7", "wn_z30"):
+        side = "above" if v >= 0 else "below"
+        days = stat.removeprefix("wn_z")
+        return f"{ch} {abs(v):.1f} sd {side} what the weather explains ({days} days)"
+    if stat in ("z7_year", "z30_year"):
+        side = "above" if v >= 0 else "below"
+        days = stat.removeprefix("z").removesuffix("_year")
+        return f"{ch} {abs(v):.1f} sd {side} its past year ({days} days)"
     if stat == "wn_slope":
         return f"{ch} weather sensitivity {v:.2f}"
     if stat == "trend90":
@@ -107,6 +123,18 @@ def _channel_words(name: str, v: float) -> str:
         kind = "spread" if stat.startswith("std") else "average"
         return f"{ch} {_WINDOW_WORDS[stat]}-day {kind} {v:.3g}"
     return f"{ch} {stat} {v:.3g}"
+
+
+def _drifting_channel(name: str, cols: dict[str, np.ndarray], i: int) -> str:
+    """The channel behind a drift summary in row ``i``: the largest |z| of the same window."""
+    w = name.removeprefix("any__drift_z")
+    best, best_z = "a reading channel", -1.0
+    for col, arr in cols.items():
+        if col.endswith((f"__wn_z{w}", f"__z{w}_year")):
+            v = arr[i]
+            if v is not None and not pd.isna(v) and abs(float(v)) > best_z:
+                best, best_z = col.split("__")[0], abs(float(v))
+    return best
 
 
 def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list[str]:
@@ -122,6 +150,9 @@ def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list
             if c[i, j] <= 0 and words:
                 break
             val = cols[names[j]][i]
-            words.append(describe_feature(names[j], None if pd.isna(val) else val))
+            text = describe_feature(names[j], None if pd.isna(val) else val)
+            if names[j].startswith("any__drift_z"):
+                text = text.replace("a reading channel", _drifting_channel(names[j], cols, i))
+            words.append(text)
         out.append("; ".join(words))
     return out

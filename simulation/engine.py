@@ -198,7 +198,8 @@ def simulate_chunk(
 
     # ---- static covariates
     site_u = _lognormal_unit_mean(rng, hz["site_frailty_sigma"], len(buildings))[bidx]
-    u = site_u.copy()
+    # unit frailty (make, installation quality, use): past failures of a unit carry signal
+    u = site_u * _lognormal_unit_mean(rng, hz.get("unit_frailty_sigma", 0.0), n)
     is_elev = assets["sim_class"].to_numpy() == "elevator"
     if is_elev.any():
         spec = params["classes"]["elevator"]
@@ -272,10 +273,13 @@ def simulate_chunk(
     mode_names = ["sudden", "cycling", "efficiency", "doors", "belt_bearing", "bearing"]
     pend_mode = np.zeros(n, dtype=np.int8)
     mode_p = np.zeros((n, len(mode_names)))
+    mode_pf = np.repeat(pf_mean[:, None], len(mode_names), axis=1)  # mean P-F (days) per mode
     for i, c in enumerate(names):
         m = cls_idx == i
         for mname, share in params["classes"][c]["modes"].items():
             mode_p[m, mode_names.index(mname)] = share
+        for mname, days_ in params["classes"][c].get("pf_mean_days_by_mode", {}).items():
+            mode_pf[m, mode_names.index(mname)] = days_
     policy_n = np.array(
         [params["classes"][c].get("policy_failures_12m", hz["policy_failures_12m"]) for c in names]
     )[cls_idx]
@@ -298,7 +302,7 @@ def simulate_chunk(
     snap_pend = {}
 
     wo: list[tuple[np.ndarray, int, str, Any]] = []  # (asset idx, day, kind, text key(s))
-    fl: list[tuple[np.ndarray, int, np.ndarray, np.ndarray]] = []
+    fl: list[tuple[np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]] = []
     rep: list[tuple[np.ndarray, int, str]] = []
     psp_days = {
         (dt.date(y, 7, 1) - start).days for y in range(start.year, start.year + days // 365 + 2)
@@ -316,7 +320,7 @@ def simulate_chunk(
         if d in snap_age or d in cutoffs:
             snap_age[d] = age_y.copy()
             elapsed = np.where(pend_kind == KIND_PROG, d - pend_on, -1)
-            snap_pend[d] = (elapsed, pend_kind.copy())
+            snap_pend[d] = (elapsed, pend_kind.copy(), mode_pf[np.arange(n), pend_mode])
         unserv = has_service & ((d - last_svc) > hz["unserviced_after_days"]) & (hr_unserv != 1)
         unserv_days += unserv
         foul = np.minimum(1.5, foul + foul_rate * hard_water)
@@ -336,13 +340,14 @@ def simulate_chunk(
         sudden = event & ~is_prog
         if is_prog.any():
             idx = np.nonzero(is_prog)[0]
-            length = np.maximum(3, rng.gamma(2.0, pf_mean[idx] / 2.0)).astype(np.int64)
-            pend[idx] = d + length
-            pend_on[idx] = d
-            pend_kind[idx] = KIND_PROG
             cum = mode_p[idx].cumsum(axis=1)
             draw = rng.random(len(idx))[:, None]
             pend_mode[idx] = np.argmax(draw < cum, axis=1)
+            mean_len = mode_pf[idx, pend_mode[idx]]
+            length = np.maximum(3, rng.gamma(2.0, mean_len / 2.0)).astype(np.int64)
+            pend[idx] = d + length
+            pend_on[idx] = d
+            pend_kind[idx] = KIND_PROG
         # statutory / contract visits
         vis = visits[:, d]
         if vis.any():
@@ -383,7 +388,8 @@ def simulate_chunk(
                     ),
                 ),
             ).astype(object)
-            fl.append((idx, d, predictable, fmode))
+            onset = np.where(predictable, pend_on[idx], -1)
+            fl.append((idx, d, predictable, fmode, onset))
             wo.append((idx, d, "failure", fmode))
             fails12[idx] = np.roll(fails12[idx], 1, axis=1)
             fails12[idx, 0] = d
@@ -432,7 +438,7 @@ def simulate_chunk(
     # ---- truth (closed form given the hidden state, §4.7 oracle)
     failures = failures_frame(assets, fl, day0)
     truth = truth_frame(
-        assets, cutoffs, snap_age, snap_pend, lam_store, visits, p_prog, pf_mean, eta, k,
+        assets, cutoffs, snap_age, snap_pend, lam_store, visits, p_prog, mode_p, mode_pf, eta, k,
         deterministic, median, hz["p_detect_at_visit"], failures, day0, simulated, eol_fail_share,
     )  # fmt: skip
     work_orders = work_orders_frame(

@@ -60,6 +60,7 @@ FAILURE_SCHEMA = pa.schema(
         ("day", pa.timestamp("ms")),
         ("predictable", pa.bool_()),
         ("fault_mode", pa.string()),
+        ("pf_onset", pa.timestamp("ms")),
     ]
 )
 
@@ -182,7 +183,7 @@ def simulate_history(
             truth_w.write_table(pa.Table.from_pandas(res.truth, TRUTH_SCHEMA, preserve_index=False))
             fail_w.write_table(
                 pa.Table.from_pandas(
-                    res.failures[["asset_ref", "day", "predictable", "fault_mode"]],
+                    res.failures[["asset_ref", "day", "predictable", "fault_mode", "pf_onset"]],
                     FAILURE_SCHEMA,
                     preserve_index=False,
                 )

@@ -21,18 +21,25 @@ def failures_frame(assets: pd.DataFrame, fl: list, day0: pd.Timestamp) -> pd.Dat
                 "day": pd.Series([], dtype="datetime64[ms]"),
                 "predictable": pd.Series([], dtype=bool),
                 "fault_mode": pd.Series([], dtype=object),
+                "pf_onset": pd.Series([], dtype="datetime64[ms]"),
                 "_idx": pd.Series([], dtype=np.int64),
                 "_d": pd.Series([], dtype=np.int64),
             }
         )
     idx = np.concatenate([f[0] for f in fl])
     d = np.concatenate([np.full(len(f[0]), f[1]) for f in fl])
+    onset = np.concatenate([f[4] for f in fl])
     return pd.DataFrame(
         {
             "asset_ref": assets["asset_ref"].to_numpy(object)[idx],
             "day": (day0 + pd.to_timedelta(d, unit="D")).astype("datetime64[ms]"),
             "predictable": np.concatenate([f[2] for f in fl]).astype(bool),
             "fault_mode": np.concatenate([f[3] for f in fl]),
+            # the day the fault became detectable (start of its P-F window); NaT if sudden
+            "pf_onset": pd.Series(day0 + pd.to_timedelta(onset, unit="D"))
+            .where(onset >= 0)
+            .astype("datetime64[ms]")
+            .to_numpy(),
             "_idx": idx,
             "_d": d,
         }
@@ -46,21 +53,25 @@ def _gamma2_cdf(x: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 
 def truth_frame(
-    assets, cutoffs, snap_age, snap_pend, lam, visits, p_prog, pf_mean, eta, k, deterministic,
+    assets, cutoffs, snap_age, snap_pend, lam, visits, p_prog, mode_p, mode_pf, eta, k,
+    deterministic,
     median, p_detect, failures, day0, simulated, eol_fail_share,
 ) -> pd.DataFrame:  # fmt: skip
     n = len(assets)
     sim_idx = np.nonzero(simulated)[0]
     counts = np.zeros((n, max(len(cutoffs), 1)), dtype=np.int32)
     frames = []
-    scale = pf_mean / 2.0
     kk = np.where(k > 0, k, 1.0)
     r = np.arange(HORIZON, 0, -1)  # days left until the horizon end
-    # an onset counts only if its P-F interval ends inside the window (same for every cutoff)
-    w = (1 - p_prog)[:, None] + p_prog[:, None] * _gamma2_cdf(r[None, :], scale[:, None])
+    # an onset counts only if its P-F interval (mode mixture) ends inside the window
+    ends_in = np.zeros((n, HORIZON))
+    for m in range(mode_p.shape[1]):
+        ends_in += mode_p[:, m, None] * _gamma2_cdf(r[None, :], mode_pf[:, m, None] / 2.0)
+    w = (1 - p_prog)[:, None] + p_prog[:, None] * ends_in
     for j, c in enumerate(cutoffs):
         big_lambda = np.einsum("ij,ij->i", lam[:, c : c + HORIZON], w)
-        elapsed, kind = snap_pend[c]
+        elapsed, kind, pend_mean = snap_pend[c]
+        scale = pend_mean / 2.0
         f_e = _gamma2_cdf(np.maximum(elapsed, 0), scale)
         f_h = _gamma2_cdf(np.maximum(elapsed, 0) + HORIZON, scale)
         p_pend = np.where(kind == KIND_PROG, (f_h - f_e) / np.maximum(1 - f_e, 1e-12), 0.0)

@@ -46,8 +46,9 @@ def history_meta() -> pd.DataFrame:
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Days since 1970 as floats, NaN for NaT (a plain cast would give −1e14 days)."""
     arr = np.asarray(pd.to_datetime(values), dtype="datetime64[s]")
-    return arr.astype("float64") / 86400.0
+    return np.where(np.isnat(arr), np.nan, arr.astype("float64") / 86400.0)
 
 
 def history_features(

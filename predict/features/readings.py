@@ -36,15 +36,27 @@ CHANNEL_SUFFIXES = (
     "ratio30_year",
     "cov30",
     "days_since_reading",
+    "z7_year",
+    "z30_year",
 )
-#: Weather-normalised suffixes, added for summed (energy-like) channels when weather is given.
-WEATHER_SUFFIXES = ("wn_ratio30", "wn_slope")
+#: Weather-normalised suffixes, added for every channel when weather is given (a channel the
+#: weather does not drive gets β ≈ 0, and these reduce to changes against its own past year).
+WEATHER_SUFFIXES = ("wn_ratio30", "wn_slope", "wn_z7", "wn_z30")
 
 
 def is_energy_like(channel: str) -> bool:
-    """Summed, load-driven channels (energies, runtimes, cycles) get degree-day versions."""
+    """Summed, load-driven channels by name (energies, runtimes). Kept for callers that want
+    the distinction; the window features no longer depend on it (a landlord's channels have
+    any name, so every channel gets the weather-normalised versions)."""
     name = channel.lower()
-    return name.endswith(("_kwh", "_h", "_m3")) or name in {"cycles", "energy_kwh", "runtime_h"}
+    return name.endswith(("_kwh", "_h", "_m3"))
+
+
+#: Channel-agnostic summaries (prefix ``any__``): the largest drift over the asset's channels,
+#: so one feature carries "something drifted" for every kind of equipment and channel name.
+DRIFT_COLUMNS = ("any__drift_z7", "any__drift_z30", "any__drifting_channels")
+#: |z| above which a channel counts as drifting, and the clip that tames meter spikes.
+DRIFT_Z, DRIFT_CLIP = 2.0, 10.0
 
 
 def channel_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
@@ -52,9 +64,32 @@ def channel_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
     cols: list[str] = []
     for ch in channels:
         cols += [f"{ch}__{s}" for s in CHANNEL_SUFFIXES]
-        if weather and is_energy_like(ch):
+        if weather:
             cols += [f"{ch}__{s}" for s in WEATHER_SUFFIXES]
+    if channels:
+        cols += list(DRIFT_COLUMNS)
     return cols
+
+
+def _drift_summary(cols: dict[str, np.ndarray], channels: Sequence[str], weather: bool) -> dict:
+    """Largest |z| of the last 7 / 30 days over the channels (weather-normalised when weather
+    exists, else against the past year) and how many channels drift by more than DRIFT_Z."""
+    pre = "wn_z" if weather else "z"
+    post = "" if weather else "_year"
+    out = {}
+    for w, name in ((7, "any__drift_z7"), (30, "any__drift_z30")):
+        stack = np.stack([np.abs(cols[f"{ch}__{pre}{w}{post}"]) for ch in channels])
+        stack = np.minimum(stack, DRIFT_CLIP)
+        with np.errstate(all="ignore"):
+            out[name] = np.where(
+                np.isfinite(stack).any(axis=0),
+                np.nanmax(np.where(np.isfinite(stack), stack, -1.0), axis=0),
+                np.nan,
+            )
+        if w == 30:
+            drifting = (np.nan_to_num(stack, nan=0.0) > DRIFT_Z).sum(axis=0).astype(np.float64)
+            out["any__drifting_channels"] = np.where(np.isfinite(out[name]), drifting, np.nan)
+    return out
 
 
 def readings_meta(channels: Sequence[str], *, weather: bool) -> pd.DataFrame:
@@ -158,12 +193,14 @@ def reading_window_features(
             stats = _channel_stats(x, has.astype(np.float64), t, ends, n_days)
             for k, v in stats.items():
                 cols[f"{ch}__{k}"] = v
-            if weather and is_energy_like(ch):
+            if weather:
                 assert dju_grid is not None
                 d = dju_grid[b0:b1]
                 hasw = has & np.isfinite(d)
                 for k, v in _weather_stats(x, hasw.astype(np.float64), d, ends).items():
                     cols[f"{ch}__{k}"] = v
+        if channels:
+            cols.update(_drift_summary(cols, channels, weather))
         n_a, n_c = b1 - b0, len(cut)
         frame = pd.DataFrame(
             {
@@ -201,6 +238,14 @@ def _channel_stats(
     year_s, year_n = s[365] - s[30], n[365] - n[30]
     out["ratio30_year"] = _div(mean[30], np.abs(_div(year_s, year_n)) + _EPS)
     out["cov30"] = n[30] / 30.0
+    # the last 7 / 30 days against the year before them, in that year's daily spreads (robust
+    # to each asset's own noise level; the sign says the direction of the change)
+    year_mean = _div(year_s, year_n)
+    year_var = _div(_win(c2, ends, 365) - _win(c2, ends, 30), year_n) - year_mean**2
+    year_sd = np.sqrt(np.clip(year_var, 0.0, None))
+    scale = np.where(year_n >= 30, year_sd + 1e-3 * np.abs(year_mean) + _EPS, np.nan)
+    out["z7_year"] = _div(mean[7] - year_mean, scale)
+    out["z30_year"] = _div(mean[30] - year_mean, scale)
     # days since the last reading before the cutoff (NaN if none in the grid)
     last = np.where(has > 0, np.arange(n_days)[None, :], -1)
     last = np.maximum.accumulate(last, axis=1)
@@ -214,26 +259,37 @@ def _channel_stats(
 def _weather_stats(
     x: np.ndarray, has: np.ndarray, d: np.ndarray, ends: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """PRISM-style fit E = α + β·DJU on [c−365, c−30), then the last 30 days against it."""
+    """PRISM-style fit E = α + β·DJU on [c−365, c−30), then the last 7 and 30 days against it:
+    their ratio to the expected value and their mean residual in residual standard deviations
+    (the drift a fault leaves once weather and load are taken out, §4.9)."""
     dd = np.where(has > 0, d, 0.0)
     xx = x * has
     cn, cx, cd = _cum(has), _cum(xx), _cum(dd)
-    cdd, cxd = _cum(dd * dd), _cum(xx * dd)
+    cdd, cxd, cxx = _cum(dd * dd), _cum(xx * dd), _cum(xx * xx)
 
     def base(c: np.ndarray) -> np.ndarray:
         return _win(c, ends, 365) - _win(c, ends, 30)
 
-    n, sx, sd, sdd, sxd = base(cn), base(cx), base(cd), base(cdd), base(cxd)
+    n, sx, sd, sdd, sxd, sxx = base(cn), base(cx), base(cd), base(cdd), base(cxd), base(cxx)
     den = n * sdd - sd**2
     beta = _div(n * sxd - sd * sx, np.where(den > _EPS * np.maximum(n, 1) ** 2, den, np.nan))
     beta = np.where(np.isfinite(beta), beta, 0.0)
     alpha = _div(sx - beta * sd, n)
-    n30, x30, d30 = _win(cn, ends, 30), _win(cx, ends, 30), _win(cd, ends, 30)
-    expected = alpha * n30 + beta * d30
-    return {
-        "wn_ratio30": _div(x30, np.abs(expected) + _EPS),
-        "wn_slope": _div(beta, np.abs(alpha) + np.abs(beta) * 5.0 + _EPS),
-    }
+    # residual sum of squares of the fit, from the same sums
+    rss = (
+        sxx - 2 * alpha * sx - 2 * beta * sxd + alpha**2 * n + 2 * alpha * beta * sd + beta**2 * sdd
+    )
+    resid_sd = np.sqrt(np.clip(_div(rss, np.maximum(n - 2, 1)), 0.0, None))
+    scale = np.where(n >= 30, resid_sd + 1e-3 * np.abs(_div(sx, n)) + _EPS, np.nan)
+    out: dict[str, np.ndarray] = {}
+    for w in (7, 30):
+        nw, xw, dw = _win(cn, ends, w), _win(cx, ends, w), _win(cd, ends, w)
+        expected = alpha * nw + beta * dw
+        if w == 30:
+            out["wn_ratio30"] = _div(xw, np.abs(expected) + _EPS)
+        out[f"wn_z{w}"] = _div(_div(xw - expected, nw), scale)
+    out["wn_slope"] = _div(beta, np.abs(alpha) + np.abs(beta) * 5.0 + _EPS)
+    return out
 
 
 def _dju_grid(

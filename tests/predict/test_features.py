@@ -64,6 +64,42 @@ def test_weather_normalised_ratio_is_one_when_load_explains_everything():
     assert out.loc[0, "energy_kwh__ratio30_year"] != pytest.approx(1.0, rel=1e-2)
 
 
+def test_weather_normalised_drift_z_sees_a_fault_the_season_hides():
+    # a channel with a name no rule knows: load-driven, noisy, +15 % over the last 30 days while
+    # the weather warms up (the raw level falls: only the normalised one shows the drift)
+    rng = np.random.default_rng(2)
+    n = 400
+    temp = 5 + 0.03 * np.arange(n) + rng.normal(0, 1, n)
+    d = degree_days(temp)
+    load = 2.0 + 1.0 * d
+    base = load + rng.normal(0, 0.1, n)
+    faulty = base + 0.15 * load * np.r_[np.zeros(n - 30), np.ones(30)]
+    dju = pd.DataFrame({"B": d}, index=pd.date_range(end=CUT - pd.Timedelta(days=1), periods=n))
+    kw = {"cutoffs": [CUT], "channels": ["flue_gas_m"], "dju": dju}
+    kw["weather_key"] = pd.Series({"OK": "B", "BAD": "B"})
+    part = pd.concat([_daily("OK", "flue_gas_m", base), _daily("BAD", "flue_gas_m", faulty)])
+    out = reading_window_features(part, **kw).set_index("asset_ref")
+    assert out.loc["BAD", "flue_gas_m__ratio30_year"] < 1.0  # the raw level falls
+    assert out.loc["BAD", "flue_gas_m__wn_z30"] > 2.0
+    assert out.loc["BAD", "flue_gas_m__wn_ratio30"] == pytest.approx(1.15, abs=0.03)
+    assert abs(out.loc["OK", "flue_gas_m__wn_z30"]) < 1.0
+    # the channel-agnostic summary carries the same drift
+    assert out.loc["BAD", "any__drift_z30"] > 2.0 > out.loc["OK", "any__drift_z30"]
+    assert out.loc["BAD", "any__drifting_channels"] == 1.0
+
+
+def test_drift_against_the_past_year_without_weather():
+    rng = np.random.default_rng(3)
+    steady = rng.normal(10.0, 0.5, 400)
+    stepped = steady.copy()
+    stepped[-7:] += 3.0  # the last week jumps by 6 daily standard deviations
+    part = pd.concat([_daily("S", "door_x", steady), _daily("J", "door_x", stepped)])
+    out = reading_window_features(part, cutoffs=[CUT], channels=["door_x"]).set_index("asset_ref")
+    assert out.loc["J", "door_x__z7_year"] == pytest.approx(6.0, rel=0.2)
+    assert abs(out.loc["S", "door_x__z7_year"]) < 1.0
+    assert out.loc["J", "any__drift_z7"] == pytest.approx(out.loc["J", "door_x__z7_year"])
+
+
 def test_channel_without_readings_gives_nan_columns_not_an_error():
     part = _daily("A", "cycles", np.ones(50))
     out = reading_window_features(part, cutoffs=[CUT], channels=["cycles", "trips"])
@@ -97,6 +133,9 @@ def test_history_counts_recencies_and_overdue():
     assert out.loc["A", "service_overdue_days"] == pytest.approx(overdue)
     assert out.loc["B", "corrective_90d"] == 1
     assert np.isnan(out.loc["B", "service_overdue_days"])  # no statutory interval for pumps
+    # unknown installation date and no replacement on record: the age is unknown, not 3e11 years
+    assert out.loc["A", "effective_age_years"] == pytest.approx((CUT.year - 2010) + 0.25, abs=0.01)
+    assert np.isnan(out.loc["B", "effective_age_years"])
 
 
 def test_static_features_age_and_dwellings_served():

@@ -102,6 +102,19 @@ def test_truth_consistent_with_history(world) -> None:
     assert failures["predictable"].mean() > 0.05
 
 
+def test_pf_onsets_wear_modes_develop_over_months(world) -> None:
+    _, params, _, _, failures, _ = world
+    f = failures[failures["predictable"]]
+    assert failures.loc[~failures["predictable"], "pf_onset"].isna().all()
+    assert (f["pf_onset"] < f["day"]).all()
+    length = (f["day"] - f["pf_onset"]).dt.days
+    by_mode = length.groupby(f["fault_mode"]).mean()
+    spec = params["classes"]["boiler_individual"]["pf_mean_days_by_mode"]
+    # Gamma(2) lengths, shortened when a visit or a replacement clears the fault first
+    assert by_mode["efficiency"] > 2 * by_mode["cycling"]
+    assert 0.5 * spec["efficiency"] < by_mode["efficiency"] < 1.3 * spec["efficiency"]
+
+
 def test_signal_shows_before_predictable_failures(world) -> None:
     summary, _, classes, _, failures, _ = world
     readings = pd.read_parquet(summary.landlord_dir / "readings")
