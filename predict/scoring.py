@@ -57,9 +57,6 @@ def score(
     p = artifact.predict_proba(features)
     drivers = _drivers(artifact, features, p, drivers_share)
     age = features["effective_age_years"].astype("float64")
-    # an unknown installation date can reach history's effective age as NaT's integer
-    # (~3e11 years): treat any age beyond a few centuries as unknown
-    age = age.where(age < 1000.0)
     age = age.fillna(features["age_years"].astype("float64"))
     cat = features["category"].astype("str")
     age = age.fillna(age.groupby(cat).transform("median")).fillna(0.0)
