@@ -64,6 +64,8 @@ SUM_SUFFIXES = ("_kwh", "_count", "_m3")
 
 _PART = re.compile(r"^part-(\d{20})-(.+)\.parquet$")
 _KEY = re.compile(r"^[A-Za-z0-9_.=-]+$")
+#: What makes a reading unique: a later write of the same key replaces it.
+_KEYS = ["asset_ref", "channel", "day"]
 
 
 class ReadingsStoreError(PatrimoineError):
@@ -257,16 +259,44 @@ def _read_bucket(
 ) -> pd.DataFrame:
     """One bucket as pandas: every part file, later writes winning on (asset_ref, channel, day)."""
     files = sorted(str(p) for p in folder.glob("part-*.parquet"))
-    keys = ["asset_ref", "channel", "day"]
-    wanted = list(dict.fromkeys(keys + columns)) if len(files) > 1 else columns
     if not files:
         return _empty(columns)
-    dataset = ds.dataset(files, schema=SCHEMA, format="parquet")
-    table = dataset.to_table(columns=wanted, filter=expr)
-    frame = table.to_pandas(date_as_object=False)
-    if len(files) > 1 and len(frame):
-        frame = frame.drop_duplicates(keys, keep="last")[columns]
-    return frame.reset_index(drop=True)
+    wanted = list(dict.fromkeys(_KEYS + columns)) if len(files) > 1 else columns
+    # one table per part, in write order (the names sort by sequence number)
+    tables = [
+        ds.dataset(f, schema=SCHEMA, format="parquet").to_table(columns=wanted, filter=expr)
+        for f in files
+    ]
+    table = latest_wins(tables) if len(tables) > 1 else tables[0]
+    return table.select(columns).to_pandas(date_as_object=False)
+
+
+def latest_wins(tables: list[pa.Table]) -> pa.Table:
+    """Concatenate part tables (write order), dropping rows a later part rewrites.
+
+    Two rows can share (asset_ref, channel, day) only when their asset lies in more than one
+    part, so only those assets' rows are de-duplicated (Arrow group-by, the highest row wins);
+    when the parts hold disjoint assets, which is the common case, this is a concatenation.
+    Rows keep their order, exactly as ``drop_duplicates(keep="last")`` leaves them.
+
+    >>> a = pa.table({"asset_ref": ["A", "B"], "channel": ["c", "c"], "day": [1, 1], "v": [1, 2]})
+    >>> b = pa.table({"asset_ref": ["B"], "channel": ["c"], "day": [1], "v": [3]})
+    >>> latest_wins([a, b])["v"].to_pylist()
+    [1, 3]
+    """
+    table = pa.concat_tables(tables)
+    refs = pa.chunked_array([pc.unique(t.column("asset_ref")) for t in tables], pa.string())
+    counts = pc.value_counts(refs)
+    shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    if len(shared) == 0:
+        return table
+    overlap = pc.is_in(table.column("asset_ref"), value_set=shared).to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(overlap)
+    sub = table.select(_KEYS).take(pa.array(rows)).append_column("_row", pa.array(rows))
+    last = sub.group_by(_KEYS, use_threads=False).aggregate([("_row", "max")])
+    keep = ~overlap
+    keep[last.column("_row_max").to_numpy()] = True
+    return table.filter(pa.array(keep))
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
