@@ -156,51 +156,45 @@ def reading_window_features(
     weather = dju is not None
     meta = readings_meta(channels, weather=weather)
     cut = np.sort(np.asarray(pd.to_datetime(np.asarray(cutoffs)), dtype="datetime64[D]"))
-    if len(part) == 0 or len(cut) == 0:
+    if len(part) == 0 or len(cut) == 0 or len(channels) == 0:
         return meta
     origin = _grid_origin(cut)
     n_days = int((cut.max() - origin).astype(int))
     ends = (cut - origin).astype(int)
-    day = np.asarray(part["day"].to_numpy(), dtype="datetime64[D]")
-    didx = (day - origin).astype(int)
-    keep = (didx >= 0) & (didx < n_days) & part["channel"].isin(list(channels)).to_numpy()
-    keep &= np.isfinite(part["value"].to_numpy(dtype=np.float64, na_value=np.nan))
-    refs_all = part["asset_ref"].to_numpy(dtype=object)
-    assets = np.unique(refs_all)
-    if keep.sum() == 0:
-        assets = assets[:0]
-    sub_ref = refs_all[keep]
-    sub_ch = part["channel"].to_numpy(dtype=object)[keep]
-    sub_day = didx[keep]
-    sub_val = part["value"].to_numpy(dtype=np.float64, na_value=np.nan)[keep]
-    assets = np.unique(sub_ref)
-    if len(assets) == 0:
+    rows = _grid_rows(part, channels, origin, n_days)
+    if rows is None:
         return meta
-    a_idx = np.searchsorted(assets, sub_ref)
+    assets, a_idx, c_idx, d_idx, val = rows
     dju_grid = _dju_grid(dju, weather_key, assets, origin, n_days) if weather else None
     t = np.arange(n_days, dtype=np.float64)[None, :]
+    empty = _empty_row_stats(t, ends, n_days, weather)
+    starts = np.searchsorted(a_idx, np.arange(0, len(assets), _BLOCK))
+    stops = np.append(starts[1:], len(a_idx))
     blocks: list[pd.DataFrame] = []
-    for b0 in range(0, len(assets), _BLOCK):
+    for b0, r0, r1 in zip(range(0, len(assets), _BLOCK), starts, stops, strict=True):
         b1 = min(b0 + _BLOCK, len(assets))
         cols: dict[str, np.ndarray] = {}
-        in_block = (a_idx >= b0) & (a_idx < b1)
-        for ch in channels:
-            sel = in_block & (sub_ch == ch)
-            grid = np.full((b1 - b0, n_days), np.nan)
-            grid[a_idx[sel] - b0, sub_day[sel]] = sub_val[sel]
+        blk_a, blk_c, blk_d, blk_v = a_idx[r0:r1] - b0, c_idx[r0:r1], d_idx[r0:r1], val[r0:r1]
+        for k, ch in enumerate(channels):
+            sel = blk_c == k
+            # the grid of this channel spans only the block's assets that have it; the others
+            # get what an empty grid row gives (NaN statistics, zero coverage)
+            have = np.unique(blk_a[sel])
+            grid = np.full((len(have), n_days), np.nan)
+            grid[np.searchsorted(have, blk_a[sel]), blk_d[sel]] = blk_v[sel]
             has = np.isfinite(grid)
             x = np.where(has, grid, 0.0)
             stats = _channel_stats(x, has.astype(np.float64), t, ends, n_days)
-            for k, v in stats.items():
-                cols[f"{ch}__{k}"] = v
             if weather:
                 assert dju_grid is not None
-                d = dju_grid[b0:b1]
+                d = dju_grid[b0:b1][have]
                 hasw = has & np.isfinite(d)
-                for k, v in _weather_stats(x, hasw.astype(np.float64), d, ends).items():
-                    cols[f"{ch}__{k}"] = v
-        if channels:
-            cols.update(_drift_summary(cols, channels, weather))
+                stats.update(_weather_stats(x, hasw.astype(np.float64), d, ends))
+            for name, v in stats.items():
+                full = np.repeat(empty[name], b1 - b0, axis=0)
+                full[have] = v
+                cols[f"{ch}__{name}"] = full
+        cols.update(_drift_summary(cols, channels, weather))
         n_a, n_c = b1 - b0, len(cut)
         frame = pd.DataFrame(
             {
@@ -212,6 +206,37 @@ def reading_window_features(
         blocks.append(pd.concat([frame, pd.DataFrame(values)], axis=1))
     out = pd.concat(blocks, ignore_index=True)
     return out.reindex(columns=meta.columns).astype(meta.dtypes.to_dict())
+
+
+def _grid_rows(
+    part: pd.DataFrame, channels: Sequence[str], origin: np.datetime64, n_days: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The readings that fall on the grid, as integer codes sorted by asset (stable, so a
+    repeated (asset, channel, day) keeps its last value, as a grid assignment does): the
+    sorted distinct assets, then per row its asset, channel and day index and its value.
+    None when no reading falls on the grid."""
+    day = np.asarray(part["day"].to_numpy(), dtype="datetime64[D]")
+    didx = (day - origin).astype(np.int64)
+    c_idx = pd.Index(list(channels)).get_indexer(part["channel"])
+    val = part["value"].to_numpy(dtype=np.float64, na_value=np.nan)
+    keep = (didx >= 0) & (didx < n_days) & (c_idx >= 0) & np.isfinite(val)
+    if not keep.any():
+        return None
+    codes, assets = pd.factorize(part["asset_ref"][keep], sort=True)
+    order = np.argsort(codes, kind="stable")
+    assets = np.asarray(assets, dtype=object)
+    return assets, codes[order], c_idx[keep][order], didx[keep][order], val[keep][order]
+
+
+def _empty_row_stats(
+    t: np.ndarray, ends: np.ndarray, n_days: int, weather: bool
+) -> dict[str, np.ndarray]:
+    """The statistics of a grid row without any reading (1 × cutoffs each)."""
+    zero = np.zeros((1, n_days))
+    out = _channel_stats(zero, zero, t, ends, n_days)
+    if weather:
+        out.update(_weather_stats(zero, zero, np.full((1, n_days), np.nan), ends))
+    return out
 
 
 def _channel_stats(
