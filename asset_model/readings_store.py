@@ -311,12 +311,15 @@ def read_readings(
     end: Any = None,
     asset_refs: list[str] | None = None,
     columns: list[str] | None = None,
+    buckets: Iterable[int] | None = None,
 ) -> Any:
     """The daily readings as a lazy ``dask.dataframe.DataFrame``, one partition per bucket.
 
     Filters (``channels``, ``asset_refs``, ``start``/``end`` inclusive on ``day``) and the column
-    selection are pushed down to pyarrow. Each partition holds whole assets. An empty or missing
-    dataset gives an empty frame with the dataset's columns.
+    selection are pushed down to pyarrow. ``buckets`` keeps whole buckets (every asset in them,
+    no per-row test: cheaper than ``asset_refs`` when the caller wants most of their assets
+    and ignores the others). Each partition holds whole assets. An empty or missing dataset
+    gives an empty frame with the dataset's columns.
 
     >>> import tempfile, pathlib
     >>> read_readings(pathlib.Path(tempfile.mkdtemp())).compute().columns.tolist()
@@ -333,6 +336,9 @@ def read_readings(
     if asset_refs is not None:
         wanted = {f"bucket={bucket_of(r):02d}" for r in asset_refs}
         folders = [f for f in folders if f.name in wanted]
+    if buckets is not None:
+        chosen = {f"bucket={int(b):02d}" for b in buckets}
+        folders = [f for f in folders if f.name in chosen]
     meta = _empty(columns)
     if not folders:
         return dd.from_pandas(meta, npartitions=1)
@@ -349,13 +355,17 @@ def read_readings(
 
 
 def readings_channels(dataset_dir: Path) -> list[str]:
-    """The distinct channel names present in the dataset, sorted."""
-    files = sorted(str(p) for p in Path(dataset_dir).glob("bucket=*/part-*.parquet"))
-    if not files:
-        return []
+    """The distinct channel names present in the dataset, sorted.
+
+    Reads only each part's ``channel`` column, dictionary-encoded as Parquet stores it, so the
+    distinct names come from the small dictionaries, not from every row."""
     found: set[str] = set()
-    for batch in ds.dataset(files, schema=SCHEMA, format="parquet").to_batches(columns=["channel"]):
-        found.update(pc.unique(batch.column(0)).to_pylist())
+    for path in iter_part_files(dataset_dir):
+        column = pq.read_table(path, columns=["channel"], read_dictionary=["channel"]).column(0)
+        for chunk in column.chunks:
+            if isinstance(chunk, pa.DictionaryArray):
+                chunk = chunk.dictionary.take(pc.unique(chunk.indices).drop_null())
+            found.update(pc.unique(chunk).to_pylist())
     return sorted(c for c in found if c is not None)
 
 

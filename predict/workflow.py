@@ -316,6 +316,28 @@ def latest_artifact(models_dir: Path) -> Path:
     return found[-1]
 
 
+def asof_features(
+    folder: Path,
+    data: WorkspaceData,
+    artifact: ModelArtifact,
+    readings_dir: Path,
+    cutoff: pd.Timestamp,
+    client: Any,
+) -> pd.DataFrame:
+    """Features of every active asset at ``cutoff``, built as ``artifact`` was trained (its
+    channels, with or without weather), through a feature store in ``folder``."""
+    channels = list(artifact.metadata.get("channels", data.channels))
+    active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
+    scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
+    if not artifact.metadata.get("weather", False):
+        # trained without weather: build without it so the features match the artifact
+        scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
+    store = write_store(folder, scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
+    features = read_features(store)
+    artifact.check_features(features)
+    return features
+
+
 @dataclass(frozen=True)
 class ScoreResult:
     scores: pd.DataFrame  # SCORE_CSV_COLUMNS
@@ -345,17 +367,10 @@ def score_workspace(
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
     data = load_workspace_data(session, readings_dir)
-    channels = list(artifact.metadata.get("channels", data.channels))
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
-    scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
-    if not artifact.metadata.get("weather", False):
-        # trained without weather: build without it so the features match the artifact
-        scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
     with _store_folder(store_dir, models_dir) as folder:
-        store = write_store(folder, scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
-        features = read_features(store)
-    artifact.check_features(features)
+        features = asof_features(folder, data, artifact, readings_dir, cutoff, client)
     scores = score(artifact, features, drivers_share=drivers_share)
     run_id = session.scalar(
         select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())

@@ -115,3 +115,14 @@ def test_bad_frames_and_keys_are_refused(tmp_path: Path) -> None:
 )
 def test_aggregation_table(channel: str, how: str) -> None:
     assert aggregation_of(channel) == how
+
+
+def test_buckets_keep_whole_buckets_and_channels_come_from_every_part(tmp_path: Path) -> None:
+    refs = [f"A{i}" for i in range(40)]
+    write_daily(tmp_path, _daily(refs), file_key="e")
+    write_daily(tmp_path, _daily(refs[:3], channel="trips"), file_key="t")
+    chosen = sorted({bucket_of(r) for r in refs[:5]})
+    got = read_readings(tmp_path, buckets=chosen).compute()
+    assert sorted(got["asset_ref"].unique()) == sorted(r for r in refs if bucket_of(r) in chosen)
+    assert read_readings(tmp_path, buckets=[]).compute().empty
+    assert readings_channels(tmp_path) == ["energy_kwh", "trips"]
