@@ -303,6 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     with stage(f"scoring {len(big):,} rows, drivers for the riskiest {share:.0%}") as info:
         score(art, big, drivers_share=share)
         info["note"] = "the as-of frame repeated: the model step at 1 M rows"
+    with stage(f"scoring {len(big):,} rows, no drivers") as info:
+        score(art, big, drivers_share=0.0)
+        info["note"] = f"probabilities and remaining life; {art.booster.num_trees()} trees"
     del big, asof
     client.close()
     cluster.close()
