@@ -168,8 +168,8 @@ def train(
 
     ``features`` comes from :func:`build_features`, ``labels`` from :func:`make_labels` (same
     rows). ``boost_from_age``: the trees start from the Weibull age baseline's log-odds
-    (``init_score``) rather than from the mean rate. Returns an unsaved :class:`ModelArtifact` whose ``metrics`` and ``report`` hold the
-    test-period evaluation.
+    (``init_score``) rather than from the mean rate. Returns an unsaved :class:`ModelArtifact`
+    whose ``metrics`` and ``report`` hold the test-period evaluation.
 
     Raises
     ------

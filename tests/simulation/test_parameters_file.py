@@ -68,7 +68,8 @@ def test_bad_parameters_are_refused_naming_the_file_and_key(tmp_path: Path, edit
     path = _write(tmp_path / "mine.json", params)
     with pytest.raises(ParameterError) as err:
         read_parameters_file(path)
-    assert str(path) in str(err.value) and message in str(err.value)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
 
 
 def test_cli_refuses_broken_json_before_touching_the_workspace(tmp_path: Path) -> None:
@@ -79,7 +80,8 @@ def test_cli_refuses_broken_json_before_touching_the_workspace(tmp_path: Path) -
         cli, ["--workspace", str(ws), "simulate", "--years", "1", "--parameters", str(path)]
     )
     assert result.exit_code == 2
-    assert "--parameters" in result.output and "not valid JSON (line 1" in result.output
+    assert "--parameters" in result.output
+    assert "not valid JSON (line 1" in result.output
     assert not (ws / "simulation").exists()
 
 
