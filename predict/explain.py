@@ -84,8 +84,7 @@ def describe_feature(name: str, value: object) -> str:
         "frailty_eb": f"fails {_times(v)} as often as its kind (own and building history)",
         "building_category_frailty_eb": f"same equipment in the building fails {_times(v)} as "
         "often as elsewhere",
-        "building_frailty_eb": f"the building's equipment fails {_times(v)} as often as "
-        "elsewhere",
+        "building_frailty_eb": f"the building's equipment fails {_times(v)} as often as elsewhere",
     }
     if name == "service_overdue_days":
         if v > 0:
