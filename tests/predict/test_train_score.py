@@ -23,7 +23,6 @@ from predict import (
     train,
     train_from_workspace,
 )
-from predict.train import lgbm_params
 from predict.workflow import _features
 
 pytestmark = [
@@ -31,12 +30,6 @@ pytestmark = [
     # lightgbm.dask always warns that it overrides n_jobs with each worker's threads
     pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning"),
 ]
-
-
-def _few_trees(features) -> dict:
-    """The default parameters with 150 trees instead of 800: the tiny world needs no more (the
-    iteration is chosen on validation either way), and the suite stays fast."""
-    return {**lgbm_params(len(features), 0, num_threads=1), "n_estimators": 150}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +47,7 @@ def frames(world_ws):
 @pytest.fixture(scope="module")
 def local_artifact(frames):
     features, labels, split, _ = frames
-    return train(features, labels, split, params=_few_trees(features))
+    return train(features, labels, split, num_threads=1)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +77,7 @@ def test_local_training_reports_model_and_baselines(local_artifact):
 
 def test_training_from_the_mean_rate_instead_of_the_age_baseline(tmp_path, frames):
     features, labels, split, _ = frames
-    art = train(features, labels, split, params=_few_trees(features), boost_from_age=False)
+    art = train(features, labels, split, num_threads=1, boost_from_age=False)
     assert art.metadata["init_score"] == "none"
     assert not art.offset(features).any()  # scoring adds no age offset back
     save_artifact(art, tmp_path / "m")
@@ -94,7 +87,7 @@ def test_training_from_the_mean_rate_instead_of_the_age_baseline(tmp_path, frame
 
 def test_cluster_training_matches_local_training(frames, local_artifact, cluster_client):
     features, labels, split, _ = frames
-    dask_art = train(features, labels, split, client=cluster_client, params=_few_trees(features))
+    dask_art = train(features, labels, split, client=cluster_client, num_threads=1)
     assert dask_art.metadata["trained_on"] == "dask"
     test_rows = features[split.period_of(features["cutoff"]) == "test"]
     p_local = local_artifact.raw_probability(test_rows)
