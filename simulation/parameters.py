@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 PARAMETERS_FILE = Path(__file__).with_name("parameters.json")
-#: Fault modes the engine knows (``modes`` and ``pf_mean_days_by_mode`` keys of a class).
+#: Fault modes the engine knows (``modes`` and ``pf_mean_days_by_mode`` keys of a class; the
+#: same list as ``mode_names`` in ``simulation.engine.simulate_chunk``).
 FAULT_MODES = ("sudden", "cycling", "efficiency", "doors", "belt_bearing", "bearing")
 #: Keys that are probabilities or shares, wherever they appear.
 _PROBABILITY_KEYS = {
