@@ -8,6 +8,8 @@ training through our wrapper against ``lightgbm.train`` on the same matrix.
 
     .venv/bin/python -m benchmarks.bench_predict --workspace /tmp/pw            # existing world
     .venv/bin/python -m benchmarks.bench_predict --estates 4 --years 4         # build one first
+    .venv/bin/python -m benchmarks.bench_predict --workspace /tmp/pw --quality-only \
+        --model /tmp/pw/models/<stamp>   # judge a model trained by `patrimoine train`
 """
 
 from __future__ import annotations
@@ -103,10 +105,14 @@ def honest_world_lines(workspace: Path, assets: pd.DataFrame) -> list[str]:
     truth_dir = workspace / "simulation" / "truth"
     if not (truth_dir / "monthly_risk.parquet").is_file():
         return []
-    from simulation import class_of, load_parameters
+    import json
+
+    from simulation import class_of
     from simulation.check import world_difficulty
 
-    sim_class = class_of(assets, load_parameters())
+    # the parameters this world was simulated with (a --parameters file, or the shipped ones)
+    params = json.loads((truth_dir / "parameters.json").read_text(encoding="utf-8"))
+    sim_class = class_of(assets, params)
     classes = dict(zip(assets["asset_ref"].astype(str), sim_class, strict=True))
     w = world_difficulty(truth_dir, classes)
     return [
@@ -154,6 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--horizon", type=int, default=90)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/predict.md"))
+    ap.add_argument(
+        "--model", type=Path, help="an artifact folder from `patrimoine train`: judged, not trained"
+    )
+    ap.add_argument("--quality-only", action="store_true", help="skip the performance stages")
     args = ap.parse_args(argv)
     if not (args.workspace / "registry.sqlite").is_file():
         build_world(args.workspace, args.estates, args.years, args.seed)
@@ -176,7 +186,16 @@ def main(argv: list[str] | None = None) -> None:
     t_feat = time.perf_counter() - t0
     labels = make_labels(features, data.work_orders, horizon_days=args.horizon, history_end=end)
     t0 = time.perf_counter()
-    art = train(features, labels, split, horizon_days=args.horizon, num_threads=2)
+    if args.model is not None:
+        from predict import load_artifact
+
+        art = load_artifact(args.model, features)
+        lines.append(
+            f"Model: `{args.model}` (trained by `patrimoine train`; its test window "
+            f"{art.metadata['test'][0]}..{art.metadata['test'][1]})\n"
+        )
+    else:
+        art = train(features, labels, split, horizon_days=args.horizon, num_threads=2)
     t_train = time.perf_counter() - t0
     period = split.period_of(features["cutoff"]).to_numpy()
     obs = labels["observed"].to_numpy()
@@ -248,6 +267,9 @@ def main(argv: list[str] | None = None) -> None:
         *cat_lines,
         *honest_world_lines(args.workspace, data.assets),
     ]
+    if args.quality_only:
+        _write(lines, args.out)
+        return
     # performance
     X = features[[c for c in features.columns if c not in KEY_COLUMNS]].iloc[idx["train"]]
     ytr = y[idx["train"]]
@@ -304,10 +326,14 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Peak RSS {peak_mb():.0f} MB. Wrapper overhead {100 * (t_ours / t_raw - 1):+.0f} %.\n",
     ]
+    _write(lines, args.out)
+
+
+def _write(lines: list[str], out: Path) -> None:
     text = "\n".join(lines)
     print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ def _pct(v: float) -> str:
     return f"{abs(v) * 100:.0f} %"
 
 
+def _times(v: float) -> str:
+    """A rate ratio in words: '2.3×', or '0.5×'."""
+    return f"{v:.1f}×"
+
+
 def _updown(v: float) -> str:
     return "up" if v >= 0 else "down"
 
@@ -27,6 +32,8 @@ def describe_feature(name: str, value: object) -> str:
     'service overdue by 8 months'
     >>> describe_feature("failures_365d", 3.0)
     '3 failures in the last 365 days'
+    >>> describe_feature("frailty_eb", 2.34)
+    'fails 2.3× as often as its kind (own and building history)'
     >>> describe_feature("cop__wn_z30", -3.2)
     'cop 3.2 sd below what the weather explains (30 days)'
     """
@@ -72,6 +79,12 @@ def describe_feature(name: str, value: object) -> str:
         "in the last 365 days",
         "building_category_failures_365d": f"same equipment in the building: {v:.2f} failures "
         "each in the last 365 days",
+        "exposure_years": f"{v:.1f} years of maintenance history",
+        "unit_frailty_eb": f"fails {_times(v)} as often as its kind (history, shrunk)",
+        "frailty_eb": f"fails {_times(v)} as often as its kind (own and building history)",
+        "building_category_frailty_eb": f"same equipment in the building fails {_times(v)} as "
+        "often as elsewhere",
+        "building_frailty_eb": f"the building's equipment fails {_times(v)} as often as elsewhere",
     }
     if name == "service_overdue_days":
         if v > 0:

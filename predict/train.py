@@ -162,12 +162,14 @@ def train(
     random_state: int = 0,
     num_threads: int | None = None,
     metadata: dict[str, Any] | None = None,
+    boost_from_age: bool = True,
 ) -> ModelArtifact:
     """Fit, pick the iteration and calibrate on validation, evaluate model and baselines on test.
 
     ``features`` comes from :func:`build_features`, ``labels`` from :func:`make_labels` (same
-    rows). Returns an unsaved :class:`ModelArtifact` whose ``metrics`` and ``report`` hold the
-    test-period evaluation.
+    rows). ``boost_from_age``: the trees start from the Weibull age baseline's log-odds
+    (``init_score``) rather than from the mean rate. Returns an unsaved :class:`ModelArtifact`
+    whose ``metrics`` and ``report`` hold the test-period evaluation.
 
     Raises
     ------
@@ -201,14 +203,21 @@ def train(
     weibull = WeibullAgeBaseline(horizon_days=horizon_days).fit(train_rows, y_tr)
     rate = PastFailureRateBaseline().fit(train_rows, y_tr)
     offset = _logit(weibull.predict_proba(features)[:, 1])
+    if not boost_from_age:
+        offset = np.zeros(len(features))
+    init_name = "weibull_age" if boost_from_age else "none"
     booster = fit_booster(
-        X.iloc[idx["train"]], y_tr, p, client=client, init_score=offset[idx["train"]]
+        X.iloc[idx["train"]],
+        y_tr,
+        p,
+        client=client,
+        init_score=offset[idx["train"]] if boost_from_age else None,
     )
     Xv, yv = X.iloc[idx["valid"]], y_all[idx["valid"]]
     best = _best_iteration(booster, Xv, yv, offset[idx["valid"]])
     booster = lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
     spec = feature_spec(features, names)
-    base_meta = {"init_score": "weibull_age"}
+    base_meta = {"init_score": init_name}
     baselines = {"weibull_age": weibull.to_json()}
     uncal = ModelArtifact(
         booster=booster,
@@ -234,7 +243,7 @@ def train(
     }
     metrics = evaluate(y_te, preds, test_rows["category"])
     meta = {
-        "init_score": "weibull_age",
+        "init_score": init_name,
         "horizon_days": horizon_days,
         "train_start": str(split.train[0].date()),
         "train_end": str(split.train[-1].date()),

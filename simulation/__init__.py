@@ -16,7 +16,13 @@ Examples
 """
 
 from simulation.ifc_writer import file_summary, generate_stock, write_stock
-from simulation.parameters import class_of, load_parameters
+from simulation.parameters import (
+    ParameterError,
+    class_of,
+    load_parameters,
+    read_parameters_file,
+    validate_parameters,
+)
 from simulation.run import (
     ImportReport,
     SimulationError,
@@ -30,6 +36,7 @@ from simulation.stock import DWELLINGS_PER_ESTATE, PlannedStock, plan_stock, sto
 __all__ = [
     "DWELLINGS_PER_ESTATE",
     "ImportReport",
+    "ParameterError",
     "PlannedStock",
     "SimulationError",
     "SimulationSummary",
@@ -39,8 +46,10 @@ __all__ = [
     "import_landlord_files",
     "load_parameters",
     "plan_stock",
+    "read_parameters_file",
     "registry_frames",
     "simulate_history",
     "stock_frames",
+    "validate_parameters",
     "write_stock",
 ]

@@ -15,9 +15,11 @@ import click
 
 from patrimoine.context import CliContext, pass_cli
 from simulation import (
+    ParameterError,
     SimulationSummary,
     generate_stock,
     import_landlord_files,
+    read_parameters_file,
     registry_frames,
     simulate_history,
 )
@@ -47,13 +49,34 @@ def echo_summary(summary: SimulationSummary) -> None:
     help="First simulated day.",
 )
 @click.option("--no-import", is_flag=True, help="Write the landlord files without importing.")
+@click.option(
+    "--parameters",
+    "parameters_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A parameters.json of your own (the layout of simulation/parameters.json) instead of "
+    "the shipped one: another world to test a model on.",
+)
 @pass_cli
-def simulate(obj: CliContext, years: float, seed: int, start: dt.datetime, no_import: bool) -> None:
+def simulate(
+    obj: CliContext,
+    years: float,
+    seed: int,
+    start: dt.datetime,
+    no_import: bool,
+    parameters_file: Path | None,
+) -> None:
     """Simulate a maintenance history for the registry's assets and import it.
 
     \b
     patrimoine simulate --years 3 --seed 0
+    patrimoine simulate --years 3 --seed 7 --parameters my-world.json
     """
+    params = None
+    if parameters_file is not None:
+        try:
+            params = read_parameters_file(parameters_file)
+        except ParameterError as err:
+            raise click.BadParameter(str(err), param_hint="--parameters") from err
     ws = obj.workspace
     with ws.session() as session:
         frames = registry_frames(session)
@@ -63,6 +86,7 @@ def simulate(obj: CliContext, years: float, seed: int, start: dt.datetime, no_im
         years=years,
         start=start.date(),
         seed=seed,
+        params=params,
         progress=click.echo,
     )
     echo_summary(summary)

@@ -15,7 +15,13 @@ import pandas as pd
 
 from predict.errors import PredictError
 from predict.features.history import HISTORY_COLUMNS, history_features
-from predict.features.peers import BUILDING_COLUMNS, building_history, peer_features
+from predict.features.peers import (
+    BUILDING_COLUMNS,
+    FRAILTY_COLUMNS,
+    building_history,
+    frailty_features,
+    peer_features,
+)
 from predict.features.readings import (
     channel_columns,
     is_energy_like,
@@ -46,7 +52,7 @@ def monthly_cutoffs(start: Any, end: Any) -> list[pd.Timestamp]:
 def feature_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
     """The ordered model feature names for these channels (without keys)."""
     cols = list(STATIC_NUMERIC) + list(CATEGORICAL_COLUMNS) + list(HISTORY_COLUMNS)
-    cols += list(BUILDING_COLUMNS)
+    cols += list(BUILDING_COLUMNS) + list(FRAILTY_COLUMNS)
     per_channel = channel_columns(channels, weather=weather)
     cols += per_channel
     cols += [f"{c}__peer_z" for c in per_channel if c.split("__")[1] in PEER_SUFFIXES]
@@ -148,18 +154,19 @@ def peer_columns(channels: Sequence[str], *, weather: bool) -> list[str]:
 def cross_asset_inputs(channels: Sequence[str], *, weather: bool) -> list[str]:
     """Columns :func:`cross_asset_columns` reads (a feature store keeps them for every row)."""
     keys = ["asset_ref", "cutoff", "building_id", "category", "failures_365d"]
+    keys += ["failures_all", "exposure_years"]
     return keys + peer_columns(channels, weather=weather)
 
 
 def cross_asset_columns(
     frame: pd.DataFrame, channels: Sequence[str], *, weather: bool
 ) -> pd.DataFrame:
-    """Building history and peer z: the features that compare an asset with the others.
+    """Building history, frailty and peer z: the features that compare an asset with others.
 
     Every group is within one cutoff, so ``frame`` must hold every asset of each of its
     cutoffs (a feature store computes this one cutoff at a time). Aligned on ``frame``.
     """
-    out = building_history(frame)
+    out = pd.concat([building_history(frame), frailty_features(frame)], axis=1)
     peer_cols = peer_columns(channels, weather=weather)
     if peer_cols:
         out = pd.concat([out, peer_features(frame, peer_cols)], axis=1)

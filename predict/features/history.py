@@ -31,6 +31,7 @@ HISTORY_COLUMNS = [
     "days_since_replacement",
     "effective_age_years",
     "service_overdue_days",
+    "exposure_years",
 ]
 _SPAN = 1_000_000.0  # key = asset code × span + day number (days since 1970 < span)
 
@@ -111,6 +112,18 @@ def history_features(
         out[ok] = q_key[ok] - prev[ok]
         return out
 
+    def first(k: np.ndarray) -> np.ndarray:
+        """Day of the asset's first order in ``k`` strictly before the cutoff (NaN if none)."""
+        out = np.full(len(q_key), np.nan)
+        if len(k) == 0:
+            return out
+        i = np.searchsorted(k, q_code * _SPAN, side="left")
+        ok = i < len(k)
+        val = k[np.where(ok, i, 0)]
+        ok &= (np.floor(val / _SPAN) == q_code) & (val < q_key)
+        out[ok] = val[ok] - q_code[ok] * _SPAN
+        return out
+
     fail, corr = keys({"failure"}), keys({"corrective"})
     prev_k, insp, repl = keys({"preventive"}), keys({"inspection"}), keys({"replacement"})
     out = pd.DataFrame(
@@ -144,6 +157,14 @@ def history_features(
     # failures per year over the part of the history the asset was in service (≥ 90 days)
     observed_years = np.maximum(q_day - reference, 90.0) / 365.25
     out["failure_rate_per_year"] = out["failures_all"] / observed_years
+    # exposure of the asset's slot: from the start of the history, or from when the slot
+    # appears (its earliest work order before the cutoff or its installation, whichever is
+    # first: a unit replaced during the history keeps its slot's failures and exposure); an
+    # unknown installation date counts as in service before the history
+    known = np.where(np.isfinite(installed), installed, -np.inf)
+    slot_start = np.fmax(np.fmin(known, first(keys(set(kinds)))), start_day)
+    slot_start = np.where(np.isfinite(slot_start), slot_start, q_day)
+    out["exposure_years"] = np.maximum(q_day - slot_start, 0.0) / 365.25
     never = q_day - reference
     since_service = np.where(
         np.isfinite(out["days_since_service"]), out["days_since_service"], never

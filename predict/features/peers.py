@@ -82,3 +82,71 @@ def building_history(frame: pd.DataFrame) -> pd.DataFrame:
             rate = (total - f) / (n - 1)
         out[name] = rate.where(n > 1).where(building >= 0)
     return out
+
+
+FRAILTY_COLUMNS = (
+    "unit_frailty_eb",
+    "building_category_frailty_eb",
+    "building_frailty_eb",
+    "frailty_eb",
+)
+#: Bounds of the Gamma prior's shape (1 / variance of the frailty) estimated by moments.
+_K_BOUNDS = (0.5, 100.0)
+
+
+def _gamma_shape(n: pd.Series, e: pd.Series, groups: list[pd.Series]) -> pd.Series:
+    """Per group, the shape k of a Gamma(k, k) frailty by moments (Var n = E + E²/k)."""
+    excess = ((n - e) ** 2 - n).groupby(groups, sort=False).transform("sum")
+    e2 = (e**2).groupby(groups, sort=False).transform("sum")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_k = (excess / e2).where(e2 > 0)
+    return (1.0 / inv_k.clip(lower=1.0 / _K_BOUNDS[1])).clip(*_K_BOUNDS).fillna(_K_BOUNDS[1])
+
+
+def frailty_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Failure rates over the whole history before the cutoff, against the category's, shrunk.
+
+    Each asset's failures ``n`` (``failures_all``) over its exposure ``T`` (``exposure_years``)
+    are compared with ``E = r_c·T``, ``r_c`` the failures per unit-year of its category across the
+    stock before the same cutoff; an empirical-Bayes (Gamma–Poisson) ratio ``(n + k)/(E + k)``
+    shrinks a short or quiet record to 1, ``k`` estimated by moments per category and cutoff.
+    The same for the OTHER assets of the building, of the same category and of any category
+    (site frailty: contractor, water, use, vandalism), and ``frailty_eb``: the asset's own record
+    shrunk toward its building's same-category ratio instead of 1. Aligned on ``frame``.
+
+    >>> f = pd.DataFrame({"building_id": [1, 1, 2, 2], "category": ["lift"] * 4,
+    ...     "cutoff": [pd.Timestamp("2024-01-01")] * 4, "failures_all": [9.0, 5.0, 1.0, 1.0],
+    ...     "exposure_years": [2.0] * 4})
+    >>> r = frailty_features(f)["unit_frailty_eb"]
+    >>> bool(r.iloc[0] > 1 > r.iloc[2])
+    True
+    """
+    n = frame["failures_all"].astype("float64").fillna(0.0)
+    t = frame["exposure_years"].astype("float64").fillna(0.0)
+    building = frame["building_id"].astype("float64").fillna(-1.0)
+    category = frame["category"].astype("str")
+    cutoff = frame["cutoff"]
+    by_cat = [category, cutoff]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = n.groupby(by_cat, sort=False).transform("sum") / t.groupby(
+            by_cat, sort=False
+        ).transform("sum")
+    e = (rate * t).fillna(0.0)
+    k = _gamma_shape(n, e, by_cat)
+    out = pd.DataFrame(index=frame.index)
+    out["unit_frailty_eb"] = (n + k) / (e + k)
+    known = building >= 0
+    bc = [building, category, cutoff]
+    n_bc = n.groupby(bc, sort=False).transform("sum") - n
+    e_bc = e.groupby(bc, sort=False).transform("sum") - e
+    out["building_category_frailty_eb"] = ((n_bc + k) / (e_bc + k)).where(known)
+    b = [building, cutoff]
+    n_b = n.groupby(b, sort=False).transform("sum")
+    e_b = e.groupby(b, sort=False).transform("sum")
+    # the site's prior: buildings' totals against their expectations, by moments per cutoff
+    first = n.groupby(b, sort=False).cumcount() == 0
+    site_k = _gamma_shape(n_b.where(first & known), e_b.where(first & known), [cutoff])
+    out["building_frailty_eb"] = ((n_b - n + site_k) / (e_b - e + site_k)).where(known)
+    prior = out["building_category_frailty_eb"].fillna(1.0)
+    out["frailty_eb"] = (n + k * prior) / (e + k)
+    return out

@@ -75,6 +75,16 @@ def test_local_training_reports_model_and_baselines(local_artifact):
     assert "Reliability" in local_artifact.report
 
 
+def test_training_from_the_mean_rate_instead_of_the_age_baseline(tmp_path, frames):
+    features, labels, split, _ = frames
+    art = train(features, labels, split, num_threads=1, boost_from_age=False)
+    assert art.metadata["init_score"] == "none"
+    assert not art.offset(features).any()  # scoring adds no age offset back
+    save_artifact(art, tmp_path / "m")
+    loaded = load_artifact(tmp_path / "m", features)
+    np.testing.assert_allclose(loaded.predict_proba(features), art.predict_proba(features))
+
+
 def test_cluster_training_matches_local_training(frames, local_artifact, cluster_client):
     features, labels, split, _ = frames
     dask_art = train(features, labels, split, client=cluster_client, num_threads=1)
