@@ -338,8 +338,8 @@ def read_features(
         raise PredictError(f"the feature store {store.folder} has no rows for these cutoffs")
     frame = pd.concat(parts, ignore_index=True)
     frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
+    if not labels:  # finish_features sorts the rows: sorting here too copies 200 columns twice
+        return finish_features(frame, store.channels, weather=store.weather)
     frame = frame.sort_values(["cutoff", "asset_ref"], kind="stable").reset_index(drop=True)
     out = finish_features(frame, store.channels, weather=store.weather)
-    if labels:
-        out = pd.concat([out, frame[LABEL_COLUMNS]], axis=1)
-    return out
+    return pd.concat([out, frame[LABEL_COLUMNS]], axis=1)
