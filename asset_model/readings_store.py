@@ -7,7 +7,9 @@ asset lives in one bucket and one Dask partition holds whole assets. Columns: ``
 (float64) and ``n`` (int32, how many raw readings were aggregated into that day).
 
 Each writer (an import file, a simulation run) is identified by a ``file_key``; its rows go to
-``bucket=NN/part-<seq>-<file_key>.parquet``. Writing the same ``file_key`` again replaces its
+``bucket=NN/part-<seq>-<file_key>.parquet``, one row group per (calendar year, channel) so that
+filters on ``channel`` and ``day`` skip the others (:func:`write_part_file`; earlier files, one
+row group each, read the same). Writing the same ``file_key`` again replaces its
 files (idempotent). When two writers hold the same (asset_ref, channel, day), reads keep the one
 written last (the highest ``seq``).
 
