@@ -25,11 +25,11 @@ from asset_model.queries import (
     risk_scores_frame,
     work_orders_frame,
 )
+from asset_model.readings_footers import readings_channels, readings_span
 from asset_model.readings_store import (
     aggregation_of,
     bucket_of,
     read_readings,
-    readings_channels,
     write_daily,
 )
 from asset_model.types import (
@@ -74,6 +74,7 @@ __all__ = [
     "parse_column_map",
     "read_readings",
     "readings_channels",
+    "readings_span",
     "write_daily",
     "EXPORT_ASSET_COLUMNS",
     "assets_export_frame",

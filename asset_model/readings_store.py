@@ -7,7 +7,9 @@ asset lives in one bucket and one Dask partition holds whole assets. Columns: ``
 (float64) and ``n`` (int32, how many raw readings were aggregated into that day).
 
 Each writer (an import file, a simulation run) is identified by a ``file_key``; its rows go to
-``bucket=NN/part-<seq>-<file_key>.parquet``. Writing the same ``file_key`` again replaces its
+``bucket=NN/part-<seq>-<file_key>.parquet``, one row group per (calendar year, channel) so that
+filters on ``channel`` and ``day`` skip the others (:func:`write_part_file`; earlier files, one
+row group each, read the same). Writing the same ``file_key`` again replaces its
 files (idempotent). When two writers hold the same (asset_ref, channel, day), reads keep the one
 written last (the highest ``seq``).
 
@@ -168,9 +170,6 @@ def write_buckets(dataset_dir: Path, table: pa.Table, *, file_key: str, seq: str
     ends = np.searchsorted(sorted_buckets, present, side="right")
     for bucket, start, end in zip(present, starts, ends, strict=True):
         part = table.slice(int(start), int(end - start))
-        part = part.sort_by(
-            [("asset_ref", "ascending"), ("channel", "ascending"), ("day", "ascending")]
-        )
         write_bucket_part(dataset_dir, int(bucket), part, file_key=file_key, seq=seq)
     return table.num_rows
 
@@ -181,9 +180,38 @@ def write_bucket_part(
     """Atomically write one bucket's part file (temporary name, then rename)."""
     folder = dataset_dir / f"bucket={bucket:02d}"
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"part-{seq}-{file_key}.parquet"
-    tmp = folder / f".{final.name}.tmp"
-    pq.write_table(part, tmp, compression="zstd")
+    write_part_file(folder / f"part-{seq}-{file_key}.parquet", part)
+
+
+def write_part_file(final: Path, part: pa.Table) -> None:
+    """Write a part atomically (temporary name, then rename), one row group per (year, channel).
+
+    Row-group statistics then tell readers which groups hold a channel and a period: a filter
+    on ``channel`` or ``day`` skips the others undecoded (the as-of read decodes only its
+    lookback window, the weather read only the weather), and the channel list and history span
+    come from the file footers. Within a group rows are sorted by asset and day.
+    """
+    year = pc.year(part.column("day"))
+    order = pc.sort_indices(
+        part.append_column("_year", year),
+        sort_keys=[
+            ("_year", "ascending"),
+            ("channel", "ascending"),
+            ("asset_ref", "ascending"),
+            ("day", "ascending"),
+        ],
+    )
+    part = part.take(order)
+    keys = pa.table({"y": year.take(order), "c": part.column("channel")})
+    y = keys.column("y").to_numpy(zero_copy_only=False)
+    c, _ = pd.factorize(keys.column("c").to_numpy(zero_copy_only=False))
+    change = np.flatnonzero((y[1:] != y[:-1]) | (c[1:] != c[:-1])) + 1
+    bounds = [0, *change.tolist(), part.num_rows]
+    tmp = final.with_name(f".{final.name}.tmp")
+    with pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer:
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            if end > start:
+                writer.write_table(part.slice(start, end - start), row_group_size=end - start)
     os.replace(tmp, final)
 
 
@@ -352,21 +380,6 @@ def read_readings(
         enforce_metadata=False,
         label="read-readings",
     )
-
-
-def readings_channels(dataset_dir: Path) -> list[str]:
-    """The distinct channel names present in the dataset, sorted.
-
-    Reads only each part's ``channel`` column, dictionary-encoded as Parquet stores it, so the
-    distinct names come from the small dictionaries, not from every row."""
-    found: set[str] = set()
-    for path in iter_part_files(dataset_dir):
-        column = pq.read_table(path, columns=["channel"], read_dictionary=["channel"]).column(0)
-        for chunk in column.chunks:
-            if isinstance(chunk, pa.DictionaryArray):
-                chunk = chunk.dictionary.take(pc.unique(chunk.indices).drop_null())
-            found.update(pc.unique(chunk).to_pylist())
-    return sorted(c for c in found if c is not None)
 
 
 def iter_part_files(dataset_dir: Path) -> Iterable[Path]:

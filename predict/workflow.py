@@ -16,20 +16,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, buildings_frame, dwellings_frame, work_orders_frame
 from asset_model.models import Building, ModelRun, RiskScore, Site
-from asset_model.readings_store import (
-    N_BUCKETS,
-    SCHEMA,
-    iter_part_files,
-    read_readings,
-    readings_channels,
-)
+from asset_model.readings_footers import readings_channels, readings_span
+from asset_model.readings_store import N_BUCKETS, read_readings
 from predict.anomalies import (
     DEFAULT_PRICE_EUR_PER_KWH,
     ENERGY_CHANNEL,
@@ -91,20 +84,6 @@ def _site_of_building(session: Session) -> dict[str, str]:
     return {str(b): str(s) for b, s in session.execute(stmt).all()}
 
 
-def _readings_span(readings_dir: Path, channels: list[str]) -> tuple[Any, Any]:
-    """First and last reading day of ``channels``, batch by batch (duplicates cannot move them)."""
-    files = [str(f) for f in iter_part_files(readings_dir)]
-    lo = hi = None
-    dataset = ds.dataset(files, schema=SCHEMA, format="parquet")
-    for batch in dataset.to_batches(columns=["day"], filter=ds.field("channel").isin(channels)):
-        if batch.num_rows:
-            mm = pc.min_max(batch.column(0))
-            b_lo, b_hi = mm["min"].as_py(), mm["max"].as_py()
-            lo = b_lo if lo is None or (b_lo is not None and b_lo < lo) else lo
-            hi = b_hi if hi is None or (b_hi is not None and b_hi > hi) else hi
-    return (pd.Timestamp(lo), pd.Timestamp(hi)) if lo is not None else (None, None)
-
-
 def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
     """Assets, work orders (keyed by the asset's ``asset_ref``), weather and the history span."""
     assets = assets_frame(session)
@@ -124,7 +103,7 @@ def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
         starts.append(wo["opened_at"].min())
         ends.append(wo["opened_at"].max())
     if channels:
-        lo, hi = _readings_span(readings_dir, channels)
+        lo, hi = readings_span(readings_dir, channels)
         if lo is not None:
             starts.append(lo)
             ends.append(hi)
