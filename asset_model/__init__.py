@@ -25,7 +25,7 @@ from asset_model.queries import (
     risk_scores_frame,
     work_orders_frame,
 )
-from asset_model.readings_footers import readings_channels, readings_span
+from asset_model.readings_footers import readings_channels, readings_span, relayout_readings
 from asset_model.readings_store import (
     aggregation_of,
     bucket_of,
@@ -75,6 +75,7 @@ __all__ = [
     "read_readings",
     "readings_channels",
     "readings_span",
+    "relayout_readings",
     "write_daily",
     "EXPORT_ASSET_COLUMNS",
     "assets_export_frame",

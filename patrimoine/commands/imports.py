@@ -15,6 +15,7 @@ from asset_model import (
     import_readings,
     import_work_orders,
     parse_column_map,
+    relayout_readings,
 )
 from patrimoine.context import CliContext, pass_cli
 
@@ -124,6 +125,18 @@ def assets(obj: CliContext, file: Path, column_map: str | None) -> None:
             f"  attached {attached.work_orders_attached} kept-aside work orders and "
             f"{attached.attributes_applied} kept-aside attribute rows"
         )
+
+
+@import_group.command("relayout")
+@pass_cli
+def relayout(obj: CliContext) -> None:
+    """Rewrite readings stored by an earlier version in the (year, channel) layout.
+
+    Same rows, same files; reads then skip the channels and years they do not need. Files
+    already in the layout are left alone, so running it twice changes nothing.
+    """
+    rewritten = relayout_readings(obj.workspace.readings_dir)
+    click.echo(f"{rewritten} readings file(s) rewritten in the (year, channel) layout")
 
 
 COMMANDS: list[click.Command] = [import_group]

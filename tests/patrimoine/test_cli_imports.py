@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -216,3 +217,23 @@ def test_import_readings_takes_several_files_and_folders(ws_dir: Path, tmp_path:
     result = _run(ws_dir, "import", "readings", str(empty))
     assert result.exit_code == 1
     assert "no .csv, .xlsx or .parquet file in it" in result.stderr
+
+
+def test_import_relayout_rewrites_earlier_readings_once(ws_dir: Path) -> None:
+    from asset_model.readings_footers import is_relaid
+    from tests.asset_model.test_readings_footers import _old_layout
+
+    result = _run(ws_dir, "import", "readings", str(fixture("readings_hourly.csv")))
+    assert result.exit_code == 0, result.output
+    before = read_readings(ws_dir / "readings").compute()
+    _old_layout(ws_dir / "readings")
+    parts = list((ws_dir / "readings").glob("bucket=*/part-*.parquet"))
+    files = sum(not is_relaid(p) for p in parts)  # a one-channel, one-year part already is
+    assert files > 0
+    result = _run(ws_dir, "import", "relayout")
+    assert result.exit_code == 0, result.output
+    assert f"{files} readings file(s) rewritten" in result.stdout
+    assert _run(ws_dir, "import", "relayout").stdout.startswith("0 readings file(s)")
+    assert all(is_relaid(p) for p in parts)
+    after = read_readings(ws_dir / "readings").compute()
+    pd.testing.assert_frame_equal(after, before, check_exact=True)
