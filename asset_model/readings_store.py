@@ -202,9 +202,8 @@ def write_part_file(final: Path, part: pa.Table) -> None:
         ],
     )
     part = part.take(order)
-    keys = pa.table({"y": year.take(order), "c": part.column("channel")})
-    y = keys.column("y").to_numpy(zero_copy_only=False)
-    c, _ = pd.factorize(keys.column("c").to_numpy(zero_copy_only=False))
+    y = year.take(order).to_numpy(zero_copy_only=False)
+    c, _ = pd.factorize(part.column("channel").to_numpy(zero_copy_only=False))
     change = np.flatnonzero((y[1:] != y[:-1]) | (c[1:] != c[:-1])) + 1
     bounds = [0, *change.tolist(), part.num_rows]
     tmp = final.with_name(f".{final.name}.tmp")

@@ -1,6 +1,6 @@
 """The ``RiskScore`` insert of ``score_workspace``, timed for every active asset of a world.
 
-The same statement (rows built per asset, one executemany, commit) on a COPY of the
+The product's own write (``predict.workflow.write_risk_scores``, then commit) on a COPY of the
 workspace's SQLite registry, removed afterwards. The scores are placeholders (random): the
 insert's cost does not depend on them::
 
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from asset_model import assets_frame, open_registry
-from asset_model.models import ModelRun, RiskScore
+from asset_model.models import ModelRun
+from predict.workflow import write_risk_scores
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -46,33 +46,21 @@ def main(argv: list[str] | None = None) -> None:
                     "drivers": np.where(rng.random(len(active)) < 0.1, words, ""),
                 }
             )
-            cutoff = pd.Timestamp("2025-01-01")
             t = time.perf_counter()
-            session.execute(
-                delete(RiskScore).where(
-                    RiskScore.model_run_id == run.id, RiskScore.as_of == cutoff.date()
-                )
+            write_risk_scores(
+                session,
+                scores,
+                model_run_id=run.id,
+                as_of=pd.Timestamp("2025-01-01"),
+                horizon_days=90,
             )
-            rows = [
-                {
-                    "model_run_id": run.id,
-                    "asset_id": int(r.asset_id),
-                    "as_of": cutoff.date(),
-                    "horizon_days": 90,
-                    "p_failure": float(r.p_failure),
-                    "remaining_life_years": float(r.remaining_life_years),
-                    "drivers": str(r.drivers)[:1024],
-                }
-                for r in scores.itertuples(index=False)
-            ]
             t1 = time.perf_counter()
-            session.execute(insert(RiskScore), rows)
             session.commit()
             t2 = time.perf_counter()
         engine.dispose()
     print(
-        f"insert {len(rows):,} RiskScore rows: build {t1 - t:.1f} s, "
-        f"execute+commit {t2 - t1:.1f} s, total {t2 - t:.1f} s"
+        f"insert {len(scores):,} RiskScore rows (predict.workflow.write_risk_scores): "
+        f"write {t1 - t:.1f} s, commit {t2 - t1:.1f} s, total {t2 - t:.1f} s"
     )
 
 

@@ -364,26 +364,43 @@ def score_workspace(
         session.flush()
         run_id = run.id
     horizon = int(artifact.metadata.get("horizon_days", 90))
+    write_risk_scores(session, scores, model_run_id=run_id, as_of=cutoff, horizon_days=horizon)
+    info = active.set_index("asset_id")[["asset_tag", "category", "building"]]
+    out = scores.join(info, on="asset_id")
+    return ScoreResult(scores=out[SCORE_CSV_COLUMNS], model_run_id=run_id, as_of=cutoff)
+
+
+def write_risk_scores(
+    session: Session,
+    scores: pd.DataFrame,
+    *,
+    model_run_id: int,
+    as_of: pd.Timestamp,
+    horizon_days: int,
+) -> None:
+    """Replace the ``RiskScore`` rows of this model run and date by ``scores`` (``asset_id``,
+    ``p_failure``, ``remaining_life_years``, ``drivers``): scoring the same day again
+    replaces, never duplicates."""
+    day = pd.Timestamp(as_of).date()
     session.execute(
-        delete(RiskScore).where(RiskScore.model_run_id == run_id, RiskScore.as_of == cutoff.date())
+        delete(RiskScore).where(RiskScore.model_run_id == model_run_id, RiskScore.as_of == day)
     )
     rows = [
         {
-            "model_run_id": run_id,
+            "model_run_id": model_run_id,
             "asset_id": int(r.asset_id),
-            "as_of": cutoff.date(),
-            "horizon_days": horizon,
+            "as_of": day,
+            "horizon_days": horizon_days,
             "p_failure": float(r.p_failure),
             "remaining_life_years": float(r.remaining_life_years),
             "drivers": str(r.drivers)[:1024],
         }
-        for r in scores.itertuples(index=False)
+        for r in scores[["asset_id", "p_failure", "remaining_life_years", "drivers"]].itertuples(
+            index=False
+        )
     ]
     if rows:
         session.execute(insert(RiskScore), rows)  # bulk executemany, not one ORM object a row
-    info = active.set_index("asset_id")[["asset_tag", "category", "building"]]
-    out = scores.join(info, on="asset_id")
-    return ScoreResult(scores=out[SCORE_CSV_COLUMNS], model_run_id=run_id, as_of=cutoff)
 
 
 def anomalies_workspace(

@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from asset_model.readings_store import N_BUCKETS, bucket_of, read_readings
+from asset_model.readings_store import N_BUCKETS, buckets_of, read_readings
 from predict.errors import PredictError
 from predict.features.build import (
     KEY_COLUMNS,
@@ -114,7 +115,8 @@ def _day(c: pd.Timestamp) -> str:
 
 def partition_buckets(asset_ref: pd.Series) -> np.ndarray:
     """The readings bucket of each asset."""
-    return np.fromiter((bucket_of(str(r)) for r in asset_ref), dtype=np.int64, count=len(asset_ref))
+    refs = pa.array(asset_ref.astype("str").to_numpy(dtype=object), type=pa.string())
+    return buckets_of(refs).astype(np.int64)
 
 
 def partition_of(asset_ref: pd.Series, partitions: int) -> np.ndarray:
