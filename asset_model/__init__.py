@@ -5,6 +5,7 @@ with :func:`assets_frame` and :func:`work_orders_frame`. Mapped classes are in
 ``asset_model.models``. This package imports nothing else of the product's.
 """
 
+from asset_model.bulk import insert_rows
 from asset_model.db import open_registry, schema_revision, transaction, upgrade
 from asset_model.errors import ImportValidationError, PatrimoineError, RegistryError, RowProblem
 from asset_model.export import EXPORT_ASSET_COLUMNS, assets_export_frame, export_assets_csv
@@ -55,6 +56,7 @@ __all__ = [
     "assets_frame",
     "buildings_frame",
     "dwellings_frame",
+    "insert_rows",
     "open_registry",
     "risk_scores_frame",
     "schema_revision",
