@@ -24,8 +24,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from predict import treeshap
 from predict.errors import ArtifactError
 
+#: Rows per call of the TreeSHAP tables: bounds the float64 input matrix (rows × features).
+CHUNK = 65_536
 FILES = ("model.txt", "features.json", "calibration.json", "metadata.json", "metrics.json")
 
 
@@ -97,6 +100,30 @@ class ModelArtifact:
             data[f["name"]] = s
         return pd.DataFrame(data, index=frame.index)
 
+    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """The float64 matrix LightGBM predicts from (column-major): what :meth:`matrix` gives
+        ``booster.predict``, categoricals as codes of the levels saved in model.txt (unknown or
+        missing → NaN), built column by column without the intermediate frame.
+        """
+        self.check_features(frame)
+        levels = iter(self.booster.pandas_categorical or [])
+        x = np.empty((len(self.features), len(frame)))
+        for j, f in enumerate(self.features):
+            s = frame[f["name"]]
+            if f["dtype"] != "category":
+                x[j] = s.to_numpy(dtype=np.float64)
+                continue
+            # matrix() keeps the artifact's levels, then LightGBM re-codes to model.txt's:
+            # code each distinct value once, then every row through its own category's code
+            cat = s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
+            seen = pd.Index(cat.cat.categories.astype("object"))
+            known = seen.isin(pd.Index(f["categories"], dtype="object"))
+            target = pd.Index(next(levels, f["categories"]), dtype="object")
+            code = np.where(known, target.get_indexer(seen), -1).astype(np.float64)
+            code = np.append(np.where(code < 0, np.nan, code), np.nan)  # row code -1: missing
+            x[j] = code[cat.cat.codes.to_numpy()]
+        return x.T
+
     def offset(self, frame: pd.DataFrame) -> np.ndarray:
         """Log-odds the trees boost from: the Weibull age baseline's risk (0 when absent)."""
         if self.metadata.get("init_score") != "weibull_age" or "weibull_age" not in self.baselines:
@@ -106,10 +133,25 @@ class ModelArtifact:
         base = WeibullAgeBaseline.from_json(self.baselines["weibull_age"])
         return _logit(base.predict_proba(frame)[:, 1])
 
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The trees' raw score (log-odds, without the offset), LightGBM's bit for bit.
+
+        From the TreeSHAP tables of :mod:`predict.treeshap` in chunks when they cover the
+        model, else from ``booster.predict``.
+        """
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            raw = self.booster.predict(self.matrix(frame), raw_score=True)
+            return np.asarray(raw, dtype=np.float64)
+        parts = [
+            treeshap.raw_scores(tables, self.inputs(frame.iloc[i : i + CHUNK]))
+            for i in range(0, len(frame), CHUNK)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Uncalibrated probability: σ(trees' raw score + the age-baseline offset)."""
-        raw = self.booster.predict(self.matrix(frame), raw_score=True)
-        return _sigmoid(np.asarray(raw, dtype=np.float64) + self.offset(frame))
+        return _sigmoid(self.raw_score(frame) + self.offset(frame))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         a, b = float(self.calibration["a"]), float(self.calibration["b"])
@@ -119,22 +161,54 @@ class ModelArtifact:
         """Calibrated probability of a failure within the horizon, one per row."""
         return self.calibrate(self.raw_probability(frame))
 
+    def _category_credit(
+        self, frame: pd.DataFrame, offset_median: float | None
+    ) -> tuple[np.ndarray | None, int]:
+        """The age baseline's offset relative to the median asset, and ``category``'s column."""
+        off = self.offset(frame)
+        if not off.any() or "category" not in self.feature_names:
+            return None, -1
+        ref = float(np.median(off)) if offset_median is None else offset_median
+        return off - ref, self.feature_names.index("category")
+
     def contributions(
         self, frame: pd.DataFrame, *, offset_median: float | None = None
     ) -> pd.DataFrame:
-        """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped.
+        """Per-feature TreeSHAP contributions (log-odds), LightGBM's ``pred_contrib`` less bias.
 
-        The age baseline's offset is credited to ``category`` relative to ``offset_median``
-        (default: the median over ``frame``; pass the whole stock's when scoring in chunks).
+        Exact path-dependent TreeSHAP from :mod:`predict.treeshap`'s tables (LightGBM's
+        ``pred_contrib`` for models they do not cover). The age baseline's offset is credited
+        to ``category`` relative to ``offset_median`` (default: the median over ``frame``;
+        pass the whole stock's when scoring in chunks).
         """
-        c = self.booster.predict(self.matrix(frame), pred_contrib=True)
-        out = pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
-        off = self.offset(frame)
-        if off.any() and "category" in out.columns:
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            c = np.asarray(self.booster.predict(self.matrix(frame), pred_contrib=True))
+        else:
+            c = treeshap.contributions(tables, self.inputs(frame))
+        out = pd.DataFrame(c[:, :-1], columns=self.feature_names, index=frame.index)
+        credit, col = self._category_credit(frame, offset_median)
+        if credit is not None:
             # the category/age baseline the trees start from, relative to the median asset
-            ref = float(np.median(off)) if offset_median is None else offset_median
-            out["category"] += off - ref
+            out.iloc[:, col] += credit
         return out
+
+    def top_contributions(
+        self, frame: pd.DataFrame, *, k: int = 3, offset_median: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's ``k`` largest :meth:`contributions`: columns and values, rows × k, sorted.
+
+        Ties rank the lower column first (a stable sort). With the TreeSHAP tables the rows ×
+        features matrix is never built.
+        """
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            c = self.contributions(frame, offset_median=offset_median).to_numpy()
+            order = np.argsort(-c, axis=1, kind="stable")[:, :k]
+            return order, np.take_along_axis(c, order, axis=1)
+        credit, col = self._category_credit(frame, offset_median)
+        _, order, top = treeshap.top_contributions(tables, self.inputs(frame), k, credit, col)
+        return order, top
 
 
 def save_artifact(artifact: ModelArtifact, folder: Path) -> ModelArtifact:
