@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,29 +101,43 @@ class ModelArtifact:
             data[f["name"]] = s
         return pd.DataFrame(data, index=frame.index)
 
-    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
-        """The float64 matrix LightGBM predicts from (column-major): what :meth:`matrix` gives
-        ``booster.predict``, categoricals as codes of the levels saved in model.txt (unknown or
-        missing → NaN), built column by column without the intermediate frame.
+    def _input_columns(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Each model column as LightGBM reads it: float64, categoricals as codes of the
+        levels saved in model.txt (unknown or missing → NaN), as :meth:`matrix` then
+        ``booster.predict`` make them; float columns are not copied.
         """
         self.check_features(frame)
         levels = iter(self.booster.pandas_categorical or [])
-        x = np.empty((len(self.features), len(frame)))
-        for j, f in enumerate(self.features):
+        cols = []
+        for f in self.features:
             s = frame[f["name"]]
             if f["dtype"] != "category":
-                x[j] = s.to_numpy(dtype=np.float64)
+                cols.append(s.to_numpy(dtype=np.float64))
                 continue
             # matrix() keeps the artifact's levels, then LightGBM re-codes to model.txt's:
             # code each distinct value once, then every row through its own category's code
-            cat = s.astype("category") if not isinstance(s.dtype, pd.CategoricalDtype) else s
+            cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
             seen = pd.Index(cat.cat.categories.astype("object"))
             known = seen.isin(pd.Index(f["categories"], dtype="object"))
             target = pd.Index(next(levels, f["categories"]), dtype="object")
             code = np.where(known, target.get_indexer(seen), -1).astype(np.float64)
             code = np.append(np.where(code < 0, np.nan, code), np.nan)  # row code -1: missing
-            x[j] = code[cat.cat.codes.to_numpy()]
-        return x.T
+            cols.append(code[cat.cat.codes.to_numpy()])
+        return cols
+
+    def _input_chunks(self, frame: pd.DataFrame) -> Iterator[tuple[slice, np.ndarray]]:
+        """LightGBM's input matrix of ``frame``, :data:`CHUNK` rows at a time (column-major)."""
+        cols = self._input_columns(frame)
+        for start in range(0, len(frame), CHUNK):
+            rows = slice(start, min(start + CHUNK, len(frame)))
+            x = np.empty((len(cols), rows.stop - rows.start))
+            for j, col in enumerate(cols):
+                x[j] = col[rows]
+            yield rows, x.T
+
+    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """The float64 matrix (rows × model columns) LightGBM predicts ``frame`` from."""
+        return np.array(self._input_columns(frame)).T.reshape(len(frame), len(self.features))
 
     def offset(self, frame: pd.DataFrame) -> np.ndarray:
         """Log-odds the trees boost from: the Weibull age baseline's risk (0 when absent)."""
@@ -143,15 +158,18 @@ class ModelArtifact:
         if tables is None:
             raw = self.booster.predict(self.matrix(frame), raw_score=True)
             return np.asarray(raw, dtype=np.float64)
-        parts = [
-            treeshap.raw_scores(tables, self.inputs(frame.iloc[i : i + CHUNK]))
-            for i in range(0, len(frame), CHUNK)
-        ]
-        return np.concatenate(parts) if parts else np.zeros(0)
+        raw = np.empty(len(frame))
+        for rows, x in self._input_chunks(frame):
+            raw[rows] = treeshap.raw_scores(tables, x)
+        return raw
 
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Uncalibrated probability: σ(trees' raw score + the age-baseline offset)."""
         return _sigmoid(self.raw_score(frame) + self.offset(frame))
+
+    def probability(self, raw_score: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """Calibrated probability from the trees' raw score and the offset (see predict_proba)."""
+        return self.calibrate(_sigmoid(raw_score + offset))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         a, b = float(self.calibration["a"]), float(self.calibration["b"])
@@ -159,7 +177,7 @@ class ModelArtifact:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a failure within the horizon, one per row."""
-        return self.calibrate(self.raw_probability(frame))
+        return self.probability(self.raw_score(frame), self.offset(frame))
 
     def _category_credit(
         self, frame: pd.DataFrame, offset_median: float | None
@@ -195,20 +213,33 @@ class ModelArtifact:
 
     def top_contributions(
         self, frame: pd.DataFrame, *, k: int = 3, offset_median: float | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's ``k`` largest :meth:`contributions`: columns and values, rows × k, sorted.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The trees' raw score, and each row's ``k`` largest :meth:`contributions`.
 
-        Ties rank the lower column first (a stable sort). With the TreeSHAP tables the rows ×
-        features matrix is never built.
+        Returns ``(raw_score, columns, values)``, the last two rows × k and sorted (ties rank
+        the lower column first, as a stable sort). With the TreeSHAP tables it is one pass
+        over the trees and the rows × features matrix is never built.
         """
+        n = len(frame)
+        k = min(k, len(self.features))
+        raw, order, top = np.empty(n), np.empty((n, k), np.int64), np.empty((n, k))
+        credit, col = self._category_credit(frame, offset_median)
         tables = treeshap.compile_booster(self.booster)
         if tables is None:
-            c = self.contributions(frame, offset_median=offset_median).to_numpy()
-            order = np.argsort(-c, axis=1, kind="stable")[:, :k]
-            return order, np.take_along_axis(c, order, axis=1)
-        credit, col = self._category_credit(frame, offset_median)
-        _, order, top = treeshap.top_contributions(tables, self.inputs(frame), k, credit, col)
-        return order, top
+            # pred_contrib's matrix is rows × features: a chunk at a time, one stock-wide median
+            ref = 0.0 if credit is None else float(np.median(self.offset(frame)))
+            ref = ref if offset_median is None else offset_median
+            for start in range(0, n, CHUNK):
+                rows = slice(start, start + CHUNK)
+                c = self.contributions(frame.iloc[rows], offset_median=ref).to_numpy()
+                order[rows] = np.argsort(-c, axis=1, kind="stable")[:, :k]
+                top[rows] = np.take_along_axis(c, order[rows], axis=1)
+                raw[rows] = self.raw_score(frame.iloc[rows])
+            return raw, order, top
+        for rows, x in self._input_chunks(frame):
+            part = None if credit is None else credit[rows]
+            raw[rows], order[rows], top[rows] = treeshap.top_contributions(tables, x, k, part, col)
+        return raw, order, top
 
 
 def save_artifact(artifact: ModelArtifact, folder: Path) -> ModelArtifact:

@@ -178,10 +178,15 @@ def driver_words(order: np.ndarray, top: np.ndarray, values: pd.DataFrame) -> np
     keep[:, 1:] = top[:, 1:] > 0
     texts = np.full((n, k), "", dtype=object)
     names = list(values.columns)
-    for j in np.unique(order[keep]):
-        rows, slots = np.nonzero((order == j) & keep)
+    rows_all, slots_all = np.nonzero(keep)
+    feature = order[rows_all, slots_all]
+    by_feature = np.argsort(feature, kind="stable")
+    cuts = np.flatnonzero(np.diff(feature[by_feature])) + 1
+    for group in np.split(by_feature, cuts) if len(feature) else []:
+        j = int(feature[group[0]])
+        rows, slots = rows_all[group], slots_all[group]
         name = names[j]
-        words = _values_text(name, values.iloc[rows, j])
+        words = _values_text(name, values.iloc[:, j].take(rows))
         if name.startswith("any__drift_z"):
             chans = _drifting_channels(name, values, rows)
             pairs = pd.MultiIndex.from_arrays([words, chans])

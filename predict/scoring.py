@@ -15,36 +15,38 @@ from predict.survival import DEFAULT_LIFE_YEARS, PRIOR_SHAPE, remaining_life_yea
 
 SCORE_COLUMNS = ["asset_id", "asset_ref", "p_failure", "remaining_life_years", "drivers"]
 RISK_CLIP = (0.2, 5.0)
-#: Rows per contributions call: bounds its rows × features float64 input matrix.
-CONTRIB_CHUNK = 65_536
 
 
-def _drivers(
-    artifact: ModelArtifact, features: pd.DataFrame, p: np.ndarray, share: float
-) -> np.ndarray:
-    """Top drivers in words for the ``share`` of rows with the highest risk ("" for the others).
+def _explained(
+    artifact: ModelArtifact, features: pd.DataFrame, offset_median: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trees' raw score and the drivers in words of every row (TreeSHAP, one pass).
 
-    The top contributions (TreeSHAP) are taken chunk by chunk, relative to the whole stock's
-    median offset, so the input matrix stays small.
+    Contributions are credited relative to the whole stock's median offset.
     """
-    out = np.full(len(features), "", dtype=object)
-    if len(features) == 0 or share <= 0:
-        return out
-    n = min(len(features), max(1, int(np.ceil(share * len(features)))))
-    rows = np.sort(np.argsort(-p, kind="stable")[:n]) if n < len(features) else None
+    raw, order, top = artifact.top_contributions(features, offset_median=offset_median)
+    return raw, driver_words(order, top, features[artifact.feature_names])
+
+
+def _probability_and_drivers(
+    artifact: ModelArtifact, features: pd.DataFrame, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities, and the drivers of the ``share`` of rows with the highest risk ("" else).
+
+    When every row is worded, one pass over the trees gives both.
+    """
     off = artifact.offset(features)
     ref = float(np.median(off)) if off.any() else 0.0
-    need = features if rows is None else features.iloc[rows]
-    tops = [
-        artifact.top_contributions(need.iloc[i : i + CONTRIB_CHUNK], k=3, offset_median=ref)
-        for i in range(0, len(need), CONTRIB_CHUNK)
-    ]
-    order = np.concatenate([o for o, _ in tops])
-    top = np.concatenate([t for _, t in tops])
-    out[slice(None) if rows is None else rows] = driver_words(
-        order, top, need[artifact.feature_names]
-    )
-    return out
+    out = np.full(len(features), "", dtype=object)
+    n = min(len(features), max(1, int(np.ceil(share * len(features))))) if share > 0 else 0
+    if n == len(features) and n > 0:
+        raw, out[:] = _explained(artifact, features, ref)
+        return artifact.probability(raw, off), out
+    p = artifact.probability(artifact.raw_score(features), off)
+    if n > 0:
+        rows = np.sort(np.argsort(-p, kind="stable")[:n])
+        out[rows] = _explained(artifact, features.iloc[rows], ref)[1]
+    return p, out
 
 
 def _per_category(cat: pd.Series, value: Callable[[str], float]) -> np.ndarray:
@@ -65,8 +67,7 @@ def score(
     Drivers are worded for the ``drivers_share`` of rows with the highest risk (default all;
     the others get ""), from exact TreeSHAP contributions (:mod:`predict.treeshap`).
     """
-    p = artifact.predict_proba(features)
-    drivers = _drivers(artifact, features, p, drivers_share)
+    p, drivers = _probability_and_drivers(artifact, features, drivers_share)
     age = features["effective_age_years"].astype("float64")
     age = age.fillna(features["age_years"].astype("float64"))
     cat = features["category"].astype("str")

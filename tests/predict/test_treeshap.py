@@ -106,7 +106,8 @@ def test_large_or_linear_trees_fall_back_to_pred_contrib(local_artifact, frames)
     credit = art.offset(features) - np.median(art.offset(features))
     expected[:, art.feature_names.index("category")] += credit
     np.testing.assert_array_equal(contrib.to_numpy(), expected)
-    order, top = art.top_contributions(features)
+    raw, order, top = art.top_contributions(features)
+    np.testing.assert_array_equal(raw, big.predict(art.matrix(features), raw_score=True))
     np.testing.assert_array_equal(order, np.argsort(-expected, axis=1, kind="stable")[:, :3])
     assert score(art, features)["drivers"].str.len().gt(0).all()
 
