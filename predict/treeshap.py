@@ -24,18 +24,21 @@ from dataclasses import dataclass
 from math import factorial
 
 import lightgbm as lgb
-import numba
 import numpy as np
+
+from predict.treeshap_kernels import (
+    CATEGORICAL,
+    Tables,
+    matrix_kernel,
+    raw_kernel,
+    top_kernel,
+)
 
 #: Above this many internal nodes in a tree the tables (2^nodes rows) stop paying off.
 MAX_SPLITS = 10
-#: LightGBM's ``kZeroThreshold`` (``1e-35f``, a float widened to double).
-ZERO = float(np.float32(1e-35))
-#: Rows that go through a tree together (accumulators: features × 256 float64, in L2).
-_BLOCK = 256
-_CATEGORICAL = 3  # node kind; 0, 1, 2 are numerical splits with missing type None, Zero, NaN
-Tables = tuple[np.ndarray, ...]
-_CACHE: weakref.WeakKeyDictionary[lgb.Booster, TreeTables | None] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[lgb.Booster, tuple[int, TreeTables | None]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class TreeTables:
     node_start: np.ndarray  # int64 [trees + 1]: a tree's internal nodes
     feature: np.ndarray  # int64 [nodes]
     threshold: np.ndarray  # float64 [nodes]
-    kind: np.ndarray  # int64 [nodes]: missing type 0 None, 1 Zero, 2 NaN, or _CATEGORICAL
+    kind: np.ndarray  # int64 [nodes]: missing type 0 None, 1 Zero, 2 NaN, or CATEGORICAL
     zero_left: np.ndarray  # bool [nodes]: where |value| <= kZeroThreshold goes (numerical)
     nan_left: np.ndarray  # bool [nodes]: where NaN goes (numerical)
     cat_start: np.ndarray  # int64 [nodes]: the node's bitset in ``cat_bits``
@@ -56,7 +59,7 @@ class TreeTables:
     leaf: np.ndarray  # float64
     used_start: np.ndarray  # int64 [trees + 1]: the tree's features in ``used``
     used: np.ndarray  # int64
-    phi_start: np.ndarray  # int64 [trees]: the tree's [features, 2^nodes] table in ``phi``
+    phi_start: np.ndarray  # int64 [trees + 1]: the tree's [features, 2^nodes] table in ``phi``
     phi: np.ndarray  # float64
     expected: np.ndarray  # float64 [trees]: v(∅), the bias column's share of each tree
 
@@ -154,7 +157,7 @@ def _compile(booster: lgb.Booster) -> TreeTables | None:
     feature, threshold, kind, zero_left, nan_left, cat_start, cat_len = [], [], [], [], [], [], []
     bits: list[np.ndarray] = []
     n_bits = 0
-    node_start, leaf_start, used_start, phi_start = [0], [], [0], []
+    node_start, leaf_start, used_start, phi_start = [0], [0], [0], [0]
     leaves, used, phis, expected = [], [], [], []
     for tree in trees:
         d = _decisions(tree)
@@ -164,7 +167,7 @@ def _compile(booster: lgb.Booster) -> TreeTables | None:
         missing = (d["decision"] >> 2) & 3
         default_left = (d["decision"] & 2) == 2
         zero_goes = d["threshold"] >= 0.0  # a zero value compared with the threshold
-        kind.append(np.where(is_cat, _CATEGORICAL, missing))
+        kind.append(np.where(is_cat, CATEGORICAL, missing))
         # missing type Zero: zero (and NaN, read as 0) take the default side; NaN: NaN does;
         # None: NaN is read as 0 and compared
         zero_left.append(np.where(missing == 1, default_left, zero_goes))
@@ -179,13 +182,13 @@ def _compile(booster: lgb.Booster) -> TreeTables | None:
         cat_len.append(lens)
         node_start.append(node_start[-1] + len(is_cat))
         tree_used, leaf, phi, ev = _tree_tables(tree)
-        leaf_start.append(sum(len(x) for x in leaves))
-        phi_start.append(sum(x.size for x in phis))
         leaves.append(leaf)
         used.append(tree_used)
-        used_start.append(used_start[-1] + len(tree_used))
         phis.append(phi.T.ravel())
         expected.append(ev)
+        leaf_start.append(leaf_start[-1] + len(leaf))
+        used_start.append(used_start[-1] + len(tree_used))
+        phi_start.append(phi_start[-1] + phi.size)
 
     def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
@@ -201,7 +204,7 @@ def _compile(booster: lgb.Booster) -> TreeTables | None:
         cat_start=cat(cat_start, np.int64),
         cat_len=cat(cat_len, np.int64),
         cat_bits=cat(bits, np.uint32),
-        leaf_start=np.array([*leaf_start, sum(len(x) for x in leaves)], np.int64),
+        leaf_start=np.array(leaf_start, np.int64),
         leaf=cat(leaves, np.float64),
         used_start=np.array(used_start, np.int64),
         used=cat(used, np.int64),
@@ -212,126 +215,20 @@ def _compile(booster: lgb.Booster) -> TreeTables | None:
 
 
 def compile_booster(booster: lgb.Booster) -> TreeTables | None:
-    """The lookup tables of ``booster`` (cached per booster), or None when not covered.
+    """The lookup tables of ``booster``, or None when they do not cover its trees.
+
+    Cached per booster (and recompiled if it has been trained further).
 
     Examples
     --------
     >>> tables = compile_booster(booster)  # doctest: +SKIP
-    >>> raw, order, top = top_contributions(tables, x, k=3)  # doctest: +SKIP
+    >>> raw, columns, values = top_contributions(tables, x, k=3)  # doctest: +SKIP
     """
-    if booster not in _CACHE:
-        _CACHE[booster] = _compile(booster)
-    return _CACHE[booster]
-
-
-@numba.njit(cache=True, inline="always")
-def _in_bitset(v: float, bits: np.ndarray, start: int, n: int) -> bool:
-    """LightGBM's CategoricalDecision: NaN, negative and out-of-range categories go right."""
-    if np.isnan(v) or v <= -1.0 or v >= 2147483648.0:
-        return False
-    c = int(v)  # static_cast<int> truncates toward zero
-    word = c >> 5
-    return word < n and (bits[start + word] >> np.uint32(c & 31)) & np.uint32(1) == 1
-
-
-@numba.njit(cache=True)
-def _block(
-    x: np.ndarray, i0: int, i1: int, t: Tables, raw: np.ndarray, acc: np.ndarray, with_shap: bool
-) -> None:
-    """Raw scores of rows ``i0:i1`` of ``x`` into ``raw``, Shapley values into ``acc`` [f, row].
-
-    Tree by tree over a block of rows, so a tree's nodes and tables stay in cache while the
-    block's rows go through it; each row still adds its trees in order (LightGBM's sum).
-    """
-    rows = i1 - i0
-    raw[:] = 0.0
-    pattern = np.zeros(rows, dtype=np.int64)
-    for tree in range(len(t[13])):
-        first, last = t[1][tree], t[1][tree + 1]
-        pattern[:] = 0
-        for j in range(last - first):
-            node = first + j
-            f = t[2][node]
-            if t[4][node] == _CATEGORICAL:
-                for r in range(rows):
-                    left = _in_bitset(x[i0 + r, f], t[8], t[6][node], t[7][node])
-                    pattern[r] |= np.int64(left) << j
-                continue
-            # NumericalDecision as selects over a column of the block (SIMD, no branches);
-            # dense rows reach the trees with |v| <= kZeroThreshold as 0 (LightGBM's c_api)
-            threshold, zero_left, nan_left = t[3][node], t[5][node], t[15][node]
-            for r in range(rows):
-                v = x[i0 + r, f]
-                left = v <= threshold
-                left = zero_left if abs(v) <= ZERO else left
-                left = nan_left if np.isnan(v) else left
-                pattern[r] |= np.int64(left) << j
-        leaf0 = t[9][tree]
-        for r in range(rows):
-            raw[r] += t[10][leaf0 + pattern[r]]
-        if with_shap:
-            u0, u1 = t[11][tree], t[11][tree + 1]
-            n_patterns = t[9][tree + 1] - leaf0
-            for q in range(u1 - u0):
-                column, phi0 = t[12][u0 + q], t[13][tree] + q * n_patterns
-                for r in range(rows):
-                    acc[column, r] += t[14][phi0 + pattern[r]]
-
-
-@numba.njit(parallel=True, cache=True)
-def _raw_kernel(x: np.ndarray, t: Tables) -> np.ndarray:
-    n = x.shape[0]
-    out = np.empty(n)
-    dummy = np.zeros((0, 0))
-    for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
-        i0, i1 = b * _BLOCK, min(n, (b + 1) * _BLOCK)
-        _block(x, i0, i1, t, out[i0:i1], dummy, False)
-    return out
-
-
-@numba.njit(parallel=True, cache=True)
-def _matrix_kernel(x: np.ndarray, t: Tables, bias: float) -> np.ndarray:
-    n, n_features = x.shape
-    out = np.empty((n, n_features + 1))
-    raw = np.empty(n)
-    for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
-        i0, i1 = b * _BLOCK, min(n, (b + 1) * _BLOCK)
-        acc = np.zeros((n_features, i1 - i0))
-        _block(x, i0, i1, t, raw[i0:i1], acc, True)
-        out[i0:i1, :n_features] = acc.T
-        out[i0:i1, n_features] = bias
-    return out
-
-
-@numba.njit(parallel=True, cache=True)
-def _top_kernel(
-    x: np.ndarray, t: Tables, adjust: np.ndarray, adjust_col: int, k: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n, n_features = x.shape
-    raw = np.empty(n)
-    order = np.full((n, k), -1, dtype=np.int64)
-    top = np.zeros((n, k))
-    for b in numba.prange((n + _BLOCK - 1) // _BLOCK):
-        i0, i1 = b * _BLOCK, min(n, (b + 1) * _BLOCK)
-        acc = np.zeros((n_features, i1 - i0))
-        _block(x, i0, i1, t, raw[i0:i1], acc, True)
-        for r in range(i1 - i0):
-            i = i0 + r
-            if adjust_col >= 0:
-                acc[adjust_col, r] += adjust[i]
-            # the k largest, ties to the lower column: numpy's stable argsort of -acc
-            for j in range(n_features):
-                v = acc[j, r]
-                if order[i, k - 1] >= 0 and v <= top[i, k - 1]:
-                    continue
-                pos = k - 1
-                while pos > 0 and (order[i, pos - 1] < 0 or v > top[i, pos - 1]):
-                    order[i, pos] = order[i, pos - 1]
-                    top[i, pos] = top[i, pos - 1]
-                    pos -= 1
-                order[i, pos] = j
-                top[i, pos] = v
-    return raw, order, top
+    iteration, tables = _CACHE.get(booster, (-1, None))
+    if iteration != booster.current_iteration():
+        iteration, tables = booster.current_iteration(), _compile(booster)
+        _CACHE[booster] = iteration, tables
+    return tables
 
 
 def _fields(t: TreeTables) -> Tables:
@@ -358,7 +255,7 @@ def _fields(t: TreeTables) -> Tables:
 
 def raw_scores(tables: TreeTables, x: np.ndarray) -> np.ndarray:
     """The trees' raw score per row of ``x`` (LightGBM's input matrix), bit for bit."""
-    return _raw_kernel(np.asfortranarray(x, dtype=np.float64), _fields(tables))
+    return raw_kernel(np.asfortranarray(x, dtype=np.float64), _fields(tables))
 
 
 def contributions(tables: TreeTables, x: np.ndarray) -> np.ndarray:
@@ -366,7 +263,7 @@ def contributions(tables: TreeTables, x: np.ndarray) -> np.ndarray:
     bias = 0.0
     for ev in tables.expected:  # in tree order, as LightGBM adds each tree's expected value
         bias += float(ev)
-    return _matrix_kernel(np.asfortranarray(x, dtype=np.float64), _fields(tables), bias)
+    return matrix_kernel(np.asfortranarray(x, dtype=np.float64), _fields(tables), bias)
 
 
 def top_contributions(
@@ -385,4 +282,4 @@ def top_contributions(
     k = min(k, x.shape[1])
     add = np.zeros(len(x)) if adjust is None else np.asarray(adjust, dtype=np.float64)
     x = np.asfortranarray(x, dtype=np.float64)
-    return _top_kernel(x, _fields(tables), add, adjust_col, k)
+    return top_kernel(x, _fields(tables), add, adjust_col, k)

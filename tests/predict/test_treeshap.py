@@ -79,6 +79,20 @@ def test_categorical_splits_match_lightgbm_for_unseen_negative_and_missing_categ
     _assert_like_lightgbm(booster, probe)
 
 
+def test_single_leaf_trees_and_further_training():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 3))
+    y = (x[:, 0] > 0).astype(int)
+    booster = lgb.train({**SMALL, "min_data_in_leaf": 150}, lgb.Dataset(x, y), 3)
+    assert all(t["num_leaves"] == 1 for t in booster.dump_model()["tree_info"])
+    _assert_like_lightgbm(booster, x)
+    grown = lgb.train(SMALL, lgb.Dataset(x, y, free_raw_data=False), 2, keep_training_booster=True)
+    first = treeshap.compile_booster(grown)
+    grown.update()  # trained further: the cached tables are rebuilt
+    assert treeshap.compile_booster(grown) is not first
+    _assert_like_lightgbm(grown, x)
+
+
 def test_a_model_trained_on_a_world_matches_lightgbm(local_artifact, frames):
     art, features = local_artifact, frames[0]
     assert art.booster.num_trees() > 1
