@@ -102,9 +102,10 @@ class ModelArtifact:
         return pd.DataFrame(data, index=frame.index)
 
     def _input_columns(self, frame: pd.DataFrame) -> list[np.ndarray]:
-        """Each model column as LightGBM reads it: float64, categoricals as codes of the
-        levels saved in model.txt (unknown or missing → NaN), as :meth:`matrix` then
-        ``booster.predict`` make them; float columns are not copied.
+        """Each model column as LightGBM reads it (float64; float columns are not copied).
+
+        Categoricals become codes of the levels saved in model.txt (unknown or missing → NaN),
+        as :meth:`matrix` then ``booster.predict`` make them.
         """
         self.check_features(frame)
         levels = iter(self.booster.pandas_categorical or [])
@@ -199,17 +200,21 @@ class ModelArtifact:
         to ``category`` relative to ``offset_median`` (default: the median over ``frame``;
         pass the whole stock's when scoring in chunks).
         """
-        tables = treeshap.compile_booster(self.booster)
-        if tables is None:
-            c = np.asarray(self.booster.predict(self.matrix(frame), pred_contrib=True))
-        else:
-            c = treeshap.contributions(tables, self.inputs(frame))
-        out = pd.DataFrame(c[:, :-1], columns=self.feature_names, index=frame.index)
+        c = self._contributions(frame)
         credit, col = self._category_credit(frame, offset_median)
         if credit is not None:
             # the category/age baseline the trees start from, relative to the median asset
-            out.iloc[:, col] += credit
-        return out
+            c[:, col] += credit
+        return pd.DataFrame(c, columns=self.feature_names, index=frame.index)
+
+    def _contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """The trees' contributions, rows × features (no bias column, no offset)."""
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            c = self.booster.predict(self.matrix(frame), pred_contrib=True)
+        else:
+            c = treeshap.contributions(tables, self.inputs(frame))
+        return np.asarray(c)[:, :-1]
 
     def top_contributions(
         self, frame: pd.DataFrame, *, k: int = 3, offset_median: float | None = None
@@ -226,12 +231,11 @@ class ModelArtifact:
         credit, col = self._category_credit(frame, offset_median)
         tables = treeshap.compile_booster(self.booster)
         if tables is None:
-            # pred_contrib's matrix is rows × features: a chunk at a time, one stock-wide median
-            ref = 0.0 if credit is None else float(np.median(self.offset(frame)))
-            ref = ref if offset_median is None else offset_median
-            for start in range(0, n, CHUNK):
+            for start in range(0, n, CHUNK):  # pred_contrib's matrix: rows × features
                 rows = slice(start, start + CHUNK)
-                c = self.contributions(frame.iloc[rows], offset_median=ref).to_numpy()
+                c = self._contributions(frame.iloc[rows])
+                if credit is not None:
+                    c[:, col] += credit[rows]
                 order[rows] = np.argsort(-c, axis=1, kind="stable")[:, :k]
                 top[rows] = np.take_along_axis(c, order[rows], axis=1)
                 raw[rows] = self.raw_score(frame.iloc[rows])
