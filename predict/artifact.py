@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from predict import treeshap
 from predict.errors import ArtifactError
 
+#: Rows per call of the TreeSHAP tables: bounds the float64 input matrix (rows × features).
+CHUNK = 65_536
 FILES = ("model.txt", "features.json", "calibration.json", "metadata.json", "metrics.json")
 
 
@@ -97,6 +101,45 @@ class ModelArtifact:
             data[f["name"]] = s
         return pd.DataFrame(data, index=frame.index)
 
+    def _input_columns(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Each model column as LightGBM reads it (float64; float columns are not copied).
+
+        Categoricals become codes of the levels saved in model.txt (unknown or missing → NaN),
+        as :meth:`matrix` then ``booster.predict`` make them.
+        """
+        self.check_features(frame)
+        levels = iter(self.booster.pandas_categorical or [])
+        cols = []
+        for f in self.features:
+            s = frame[f["name"]]
+            if f["dtype"] != "category":
+                cols.append(s.to_numpy(dtype=np.float64))
+                continue
+            # matrix() keeps the artifact's levels, then LightGBM re-codes to model.txt's:
+            # code each distinct value once, then every row through its own category's code
+            cat = s if isinstance(s.dtype, pd.CategoricalDtype) else s.astype("category")
+            seen = pd.Index(cat.cat.categories.astype("object"))
+            known = seen.isin(pd.Index(f["categories"], dtype="object"))
+            target = pd.Index(next(levels, f["categories"]), dtype="object")
+            code = np.where(known, target.get_indexer(seen), -1).astype(np.float64)
+            code = np.append(np.where(code < 0, np.nan, code), np.nan)  # row code -1: missing
+            cols.append(code[cat.cat.codes.to_numpy()])
+        return cols
+
+    def _input_chunks(self, frame: pd.DataFrame) -> Iterator[tuple[slice, np.ndarray]]:
+        """LightGBM's input matrix of ``frame``, :data:`CHUNK` rows at a time (column-major)."""
+        cols = self._input_columns(frame)
+        for start in range(0, len(frame), CHUNK):
+            rows = slice(start, min(start + CHUNK, len(frame)))
+            x = np.empty((len(cols), rows.stop - rows.start))
+            for j, col in enumerate(cols):
+                x[j] = col[rows]
+            yield rows, x.T
+
+    def inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """The float64 matrix (rows × model columns) LightGBM predicts ``frame`` from."""
+        return np.array(self._input_columns(frame)).T.reshape(len(frame), len(self.features))
+
     def offset(self, frame: pd.DataFrame) -> np.ndarray:
         """Log-odds the trees boost from: the Weibull age baseline's risk (0 when absent)."""
         if self.metadata.get("init_score") != "weibull_age" or "weibull_age" not in self.baselines:
@@ -106,10 +149,28 @@ class ModelArtifact:
         base = WeibullAgeBaseline.from_json(self.baselines["weibull_age"])
         return _logit(base.predict_proba(frame)[:, 1])
 
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """The trees' raw score (log-odds, without the offset), LightGBM's bit for bit.
+
+        From the TreeSHAP tables of :mod:`predict.treeshap` in chunks when they cover the
+        model, else from ``booster.predict``.
+        """
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            raw = self.booster.predict(self.matrix(frame), raw_score=True)
+            return np.asarray(raw, dtype=np.float64)
+        raw = np.empty(len(frame))
+        for rows, x in self._input_chunks(frame):
+            raw[rows] = treeshap.raw_scores(tables, x)
+        return raw
+
     def raw_probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Uncalibrated probability: σ(trees' raw score + the age-baseline offset)."""
-        raw = self.booster.predict(self.matrix(frame), raw_score=True)
-        return _sigmoid(np.asarray(raw, dtype=np.float64) + self.offset(frame))
+        return _sigmoid(self.raw_score(frame) + self.offset(frame))
+
+    def probability(self, raw_score: np.ndarray, offset: np.ndarray) -> np.ndarray:
+        """Calibrated probability from the trees' raw score and the offset (see predict_proba)."""
+        return self.calibrate(_sigmoid(raw_score + offset))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         a, b = float(self.calibration["a"]), float(self.calibration["b"])
@@ -117,24 +178,72 @@ class ModelArtifact:
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of a failure within the horizon, one per row."""
-        return self.calibrate(self.raw_probability(frame))
+        return self.probability(self.raw_score(frame), self.offset(frame))
+
+    def _category_credit(
+        self, frame: pd.DataFrame, offset_median: float | None
+    ) -> tuple[np.ndarray | None, int]:
+        """The age baseline's offset relative to the median asset, and ``category``'s column."""
+        off = self.offset(frame)
+        if not off.any() or "category" not in self.feature_names:
+            return None, -1
+        ref = float(np.median(off)) if offset_median is None else offset_median
+        return off - ref, self.feature_names.index("category")
 
     def contributions(
         self, frame: pd.DataFrame, *, offset_median: float | None = None
     ) -> pd.DataFrame:
-        """LightGBM ``pred_contrib`` (log-odds) per feature; the bias column is dropped.
+        """Per-feature TreeSHAP contributions (log-odds), LightGBM's ``pred_contrib`` less bias.
 
-        The age baseline's offset is credited to ``category`` relative to ``offset_median``
-        (default: the median over ``frame``; pass the whole stock's when scoring in chunks).
+        Exact path-dependent TreeSHAP from :mod:`predict.treeshap`'s tables (LightGBM's
+        ``pred_contrib`` for models they do not cover). The age baseline's offset is credited
+        to ``category`` relative to ``offset_median`` (default: the median over ``frame``;
+        pass the whole stock's when scoring in chunks).
         """
-        c = self.booster.predict(self.matrix(frame), pred_contrib=True)
-        out = pd.DataFrame(np.asarray(c)[:, :-1], columns=self.feature_names, index=frame.index)
-        off = self.offset(frame)
-        if off.any() and "category" in out.columns:
+        c = self._contributions(frame)
+        credit, col = self._category_credit(frame, offset_median)
+        if credit is not None:
             # the category/age baseline the trees start from, relative to the median asset
-            ref = float(np.median(off)) if offset_median is None else offset_median
-            out["category"] += off - ref
-        return out
+            c[:, col] += credit
+        return pd.DataFrame(c, columns=self.feature_names, index=frame.index)
+
+    def _contributions(self, frame: pd.DataFrame) -> np.ndarray:
+        """The trees' contributions, rows × features (no bias column, no offset)."""
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            c = self.booster.predict(self.matrix(frame), pred_contrib=True)
+        else:
+            c = treeshap.contributions(tables, self.inputs(frame))
+        return np.asarray(c)[:, :-1]
+
+    def top_contributions(
+        self, frame: pd.DataFrame, *, k: int = 3, offset_median: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The trees' raw score, and each row's ``k`` largest :meth:`contributions`.
+
+        Returns ``(raw_score, columns, values)``, the last two rows × k and sorted (ties rank
+        the lower column first, as a stable sort). With the TreeSHAP tables it is one pass
+        over the trees and the rows × features matrix is never built.
+        """
+        n = len(frame)
+        k = min(k, len(self.features))
+        raw, order, top = np.empty(n), np.empty((n, k), np.int64), np.empty((n, k))
+        credit, col = self._category_credit(frame, offset_median)
+        tables = treeshap.compile_booster(self.booster)
+        if tables is None:
+            for start in range(0, n, CHUNK):  # pred_contrib's matrix: rows × features
+                rows = slice(start, start + CHUNK)
+                c = self._contributions(frame.iloc[rows])
+                if credit is not None:
+                    c[:, col] += credit[rows]
+                order[rows] = np.argsort(-c, axis=1, kind="stable")[:, :k]
+                top[rows] = np.take_along_axis(c, order[rows], axis=1)
+                raw[rows] = self.raw_score(frame.iloc[rows])
+            return raw, order, top
+        for rows, x in self._input_chunks(frame):
+            part = None if credit is None else credit[rows]
+            raw[rows], order[rows], top[rows] = treeshap.top_contributions(tables, x, k, part, col)
+        return raw, order, top
 
 
 def save_artifact(artifact: ModelArtifact, folder: Path) -> ModelArtifact:

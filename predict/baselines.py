@@ -98,9 +98,10 @@ class WeibullAgeBaseline(ClassifierMixin, BaseEstimator):
         """P(≥ 1 failure in the horizon | age), from each category's Weibull."""
         h = self.horizon_days / 365.25
         a = np.clip(age_years.astype("float64").fillna(self.fill_age_).to_numpy(), 0.0, None)
-        cats = category.astype("str").to_numpy(dtype=object)
-        k = np.array([self.params_.get(c, self.pooled_)[0] for c in cats])
-        lam = np.array([self.params_.get(c, self.pooled_)[1] for c in cats])
+        # the parameters of each distinct category, then every row through its code
+        codes, cats = pd.factorize(category.astype("str"))
+        params = np.array([self.params_.get(c, self.pooled_) for c in cats]).reshape(-1, 2)
+        k, lam = params[codes, 0], params[codes, 1]
         return 1.0 - np.exp(-(((a + h) / lam) ** k - (a / lam) ** k))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -138,34 +138,72 @@ def _channel_words(name: str, v: float) -> str:
     return f"{ch} {stat} {v:.3g}"
 
 
-def _drifting_channel(name: str, cols: dict[str, np.ndarray], i: int) -> str:
-    """The channel behind a drift summary in row ``i``: the largest |z| of the same window."""
+def _values_text(name: str, column: pd.Series) -> np.ndarray:
+    """``describe_feature`` of every value of ``column``, worded once per distinct value."""
+    if column.dtype == np.float64:
+        # by bit pattern: 0.0 and -0.0 are worded apart ('-0'), as a row-by-row loop words them
+        codes, bits = pd.factorize(column.to_numpy().view(np.int64))
+        values: list[object] = [None if np.isnan(v) else float(v) for v in bits.view(np.float64)]
+    else:
+        codes, uniques = pd.factorize(column)
+        values = list(np.asarray(uniques, dtype=object))
+        codes = np.where(codes < 0, len(values), codes)
+        values.append(None)
+    return np.array([describe_feature(name, v) for v in values], dtype=object)[codes]
+
+
+def _drifting_channels(name: str, values: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The channel behind a drift summary in each of ``rows``: the largest |z| of its window."""
     w = name.removeprefix("any__drift_z")
-    best, best_z = "a reading channel", -1.0
-    for col, arr in cols.items():
-        if col.endswith((f"__wn_z{w}", f"__z{w}_year")):
-            v = arr[i]
-            if v is not None and not pd.isna(v) and abs(float(v)) > best_z:
-                best, best_z = col.split("__")[0], abs(float(v))
-    return best
+    cands = [c for c in values.columns if c.endswith((f"__wn_z{w}", f"__z{w}_year"))]
+    channels = np.array([c.split("__")[0] for c in cands] + ["a reading channel"], dtype=object)
+    if not cands:
+        return np.full(len(rows), channels[-1], dtype=object)
+    z = np.abs(np.column_stack([values[c].to_numpy(dtype=np.float64)[rows] for c in cands]))
+    z = np.where(np.isnan(z), -1.0, z)
+    best = np.argmax(z, axis=1)  # the first of equal |z|, as a strict '>' scan keeps it
+    best = np.where(z[np.arange(len(rows)), best] < 0, len(cands), best)
+    return channels[best]
+
+
+def driver_words(order: np.ndarray, top: np.ndarray, values: pd.DataFrame) -> np.ndarray:
+    """Rows' drivers in words from their top columns ``order`` and contributions ``top``.
+
+    ``order`` and ``top`` are rows × k, sorted by decreasing contribution; the first driver is
+    always worded, the next ones only when they raise the risk. Each (feature, value) is worded
+    once, by :func:`describe_feature`, and only for the rows that need it.
+    """
+    n, k = order.shape
+    keep = np.ones((n, k), dtype=bool)
+    keep[:, 1:] = top[:, 1:] > 0
+    texts = np.full((n, k), "", dtype=object)
+    names = list(values.columns)
+    rows_all, slots_all = np.nonzero(keep)
+    feature = order[rows_all, slots_all]
+    by_feature = np.argsort(feature, kind="stable")
+    cuts = np.flatnonzero(np.diff(feature[by_feature])) + 1
+    for group in np.split(by_feature, cuts) if len(feature) else []:
+        j = int(feature[group[0]])
+        rows, slots = rows_all[group], slots_all[group]
+        name = names[j]
+        words = _values_text(name, values.iloc[:, j].take(rows))
+        if name.startswith("any__drift_z"):
+            chans = _drifting_channels(name, values, rows)
+            pairs = pd.MultiIndex.from_arrays([words, chans])
+            codes, uniq = pd.factorize(pairs)
+            done = np.array([t.replace("a reading channel", c) for t, c in uniq], dtype=object)
+            words = done[codes]
+        texts[rows, slots] = words
+    out = texts[:, 0]
+    for s in range(1, k):
+        more = keep[:, s]
+        out[more] = out[more] + "; " + texts[more, s]
+    return out
 
 
 def top_drivers(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list[str]:
     """For each row, the ``k`` features that raise its risk most, in words, joined by '; '."""
     c = contrib.to_numpy(dtype=np.float64)
     order = np.argsort(-c, axis=1, kind="stable")[:, :k]
-    names = list(contrib.columns)
-    cols = {n: values[n].to_numpy(dtype=object) for n in names}
-    out: list[str] = []
-    for i in range(len(c)):
-        words = []
-        for j in order[i]:
-            if c[i, j] <= 0 and words:
-                break
-            val = cols[names[j]][i]
-            text = describe_feature(names[j], None if pd.isna(val) else val)
-            if names[j].startswith("any__drift_z"):
-                text = text.replace("a reading channel", _drifting_channel(names[j], cols, i))
-            words.append(text)
-        out.append("; ".join(words))
-    return out
+    top = np.take_along_axis(c, order, axis=1)
+    return list(driver_words(order, top, values[list(contrib.columns)]))

@@ -2,44 +2,57 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
 from predict.artifact import ModelArtifact
 from predict.baselines import WeibullAgeBaseline
-from predict.explain import top_drivers
+from predict.explain import driver_words
 from predict.sampling import prior_corrected
 from predict.survival import DEFAULT_LIFE_YEARS, PRIOR_SHAPE, remaining_life_years
 
 SCORE_COLUMNS = ["asset_id", "asset_ref", "p_failure", "remaining_life_years", "drivers"]
 RISK_CLIP = (0.2, 5.0)
-#: Rows per ``pred_contrib`` call: its matrix is rows × features float64, so chunks bound memory.
-CONTRIB_CHUNK = 50_000
 
 
-def _drivers(
-    artifact: ModelArtifact, features: pd.DataFrame, p: np.ndarray, share: float
-) -> np.ndarray:
-    """Top drivers in words for the ``share`` of rows with the highest risk ("" for the others).
+def _explained(
+    artifact: ModelArtifact, features: pd.DataFrame, offset_median: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The trees' raw score and the drivers in words of every row (TreeSHAP, one pass).
 
-    ``pred_contrib`` (TreeSHAP) dominates the cost of scoring; it is taken chunk by chunk so
-    its rows × features matrix stays small, relative to the whole stock's median offset.
+    Contributions are credited relative to the whole stock's median offset.
     """
-    out = np.full(len(features), "", dtype=object)
-    if len(features) == 0 or share <= 0:
-        return out
-    n = min(len(features), max(1, int(np.ceil(share * len(features)))))
-    rows = np.sort(np.argsort(-p, kind="stable")[:n]) if n < len(features) else None
+    raw, order, top = artifact.top_contributions(features, offset_median=offset_median)
+    return raw, driver_words(order, top, features[artifact.feature_names])
+
+
+def _probability_and_drivers(
+    artifact: ModelArtifact, features: pd.DataFrame, share: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities, and the drivers of the ``share`` of rows with the highest risk ("" else).
+
+    When every row is worded, one pass over the trees gives both.
+    """
     off = artifact.offset(features)
     ref = float(np.median(off)) if off.any() else 0.0
-    need = features if rows is None else features.iloc[rows]
-    words: list[str] = []
-    for start in range(0, len(need), CONTRIB_CHUNK):
-        part = need.iloc[start : start + CONTRIB_CHUNK]
-        contrib = artifact.contributions(part, offset_median=ref)
-        words += top_drivers(contrib, part[artifact.feature_names])
-    out[slice(None) if rows is None else rows] = words
-    return out
+    out = np.full(len(features), "", dtype=object)
+    n = min(len(features), max(1, int(np.ceil(share * len(features))))) if share > 0 else 0
+    if n == len(features) and n > 0:
+        raw, out[:] = _explained(artifact, features, ref)
+        return artifact.probability(raw, off), out
+    p = artifact.probability(artifact.raw_score(features), off)
+    if n > 0:
+        rows = np.sort(np.argsort(-p, kind="stable")[:n])
+        out[rows] = _explained(artifact, features.iloc[rows], ref)[1]
+    return p, out
+
+
+def _per_category(cat: pd.Series, value: Callable[[str], float]) -> np.ndarray:
+    """``value(category)`` for every row, computed once per distinct category."""
+    codes, uniques = pd.factorize(cat)
+    return np.array([value(c) for c in uniques], dtype=np.float64)[codes]
 
 
 def score(
@@ -52,20 +65,19 @@ def score(
     ``clip(p / p₀, 0.2, 5)`` where ``p₀`` is the Weibull age baseline's risk at that age.
     Assets of unknown age get the median age of their category in the frame (else 0).
     Drivers are worded for the ``drivers_share`` of rows with the highest risk (default all;
-    the others get ""): ``pred_contrib`` is most of the cost of scoring a large stock.
+    the others get ""), from exact TreeSHAP contributions (:mod:`predict.treeshap`).
     """
-    p = artifact.predict_proba(features)
-    drivers = _drivers(artifact, features, p, drivers_share)
+    p, drivers = _probability_and_drivers(artifact, features, drivers_share)
     age = features["effective_age_years"].astype("float64")
     age = age.fillna(features["age_years"].astype("float64"))
     cat = features["category"].astype("str")
     age = age.fillna(age.groupby(cat).transform("median")).fillna(0.0)
     lifetimes = artifact.baselines.get("lifetimes", {})
-    shape = cat.map(lambda c: lifetimes.get(c, {}).get("shape", PRIOR_SHAPE)).astype("float64")
+    shape = _per_category(cat, lambda c: lifetimes.get(c, {}).get("shape", PRIOR_SHAPE))
     life = features["expected_life_years"].astype("float64").fillna(DEFAULT_LIFE_YEARS)
     prior_scale = life / 0.893  # Γ(1 + 1/3): mean = expected life under the prior shape
-    scale = cat.map(lambda c: lifetimes.get(c, {}).get("scale", np.nan)).astype("float64")
-    scale = scale.fillna(prior_scale)
+    scale = _per_category(cat, lambda c: lifetimes.get(c, {}).get("scale", np.nan))
+    scale = np.where(np.isnan(scale), prior_scale.to_numpy(), scale)
     if "weibull_age" in artifact.baselines:
         base = WeibullAgeBaseline.from_json(artifact.baselines["weibull_age"])
         p0 = base.hazard_probability(features["category"], age)
@@ -75,7 +87,7 @@ def score(
         mult = np.clip(p / np.maximum(p0, 1e-6), *RISK_CLIP)
     else:
         mult = np.ones(len(p))
-    rl = remaining_life_years(age.to_numpy(), shape.to_numpy(), scale.to_numpy(), mult)
+    rl = remaining_life_years(age.to_numpy(), shape, scale, mult)
     return pd.DataFrame(
         {
             "asset_id": features["asset_id"].to_numpy(),

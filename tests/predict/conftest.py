@@ -249,3 +249,28 @@ def world_ws(tmp_path_factory):
         info = make_world(session, ws.readings_dir)
     yield ws, info
     ws.close()
+
+
+@pytest.fixture(scope="module")
+def frames(world_ws):
+    """The tiny world's training frames: features, labels, time split and loaded data."""
+    from predict import load_workspace_data, make_labels, monthly_cutoffs, time_split
+    from predict.workflow import _features
+
+    ws, _ = world_ws
+    with ws.session() as session:
+        data = load_workspace_data(session, ws.readings_dir)
+    cutoffs = monthly_cutoffs(data.history_start + pd.Timedelta(days=90), data.history_end)
+    cutoffs = [c for c in cutoffs if c + pd.Timedelta(days=90) <= data.history_end]
+    features = _features(data, ws.readings_dir, cutoffs, None)
+    labels = make_labels(features, data.work_orders, history_end=data.history_end)
+    return features, labels, time_split(cutoffs), data
+
+
+@pytest.fixture(scope="module")
+def local_artifact(frames):
+    """A model trained locally (default parameters: 7 leaves, up to 800 trees) on ``frames``."""
+    from predict import train
+
+    features, labels, split, _ = frames
+    return train(features, labels, split, num_threads=1)

@@ -14,40 +14,17 @@ from predict import (
     ArtifactError,
     PredictError,
     load_artifact,
-    load_workspace_data,
-    make_labels,
-    monthly_cutoffs,
     save_artifact,
     score_workspace,
-    time_split,
     train,
     train_from_workspace,
 )
-from predict.workflow import _features
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning"),
     # lightgbm.dask always warns that it overrides n_jobs with each worker's threads
     pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning"),
 ]
-
-
-@pytest.fixture(scope="module")
-def frames(world_ws):
-    ws, _ = world_ws
-    with ws.session() as session:
-        data = load_workspace_data(session, ws.readings_dir)
-    cutoffs = monthly_cutoffs(data.history_start + pd.Timedelta(days=90), data.history_end)
-    cutoffs = [c for c in cutoffs if c + pd.Timedelta(days=90) <= data.history_end]
-    features = _features(data, ws.readings_dir, cutoffs, None)
-    labels = make_labels(features, data.work_orders, history_end=data.history_end)
-    return features, labels, time_split(cutoffs), data
-
-
-@pytest.fixture(scope="module")
-def local_artifact(frames):
-    features, labels, split, _ = frames
-    return train(features, labels, split, num_threads=1)
 
 
 @pytest.fixture(scope="module")
