@@ -63,13 +63,27 @@ ASSET_COLUMNS = [
 def _frame(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
     """The rows of a Core ``select`` as a frame, built column by column.
 
-    Executed on the session's connection (Core rows, not the ORM's per-row loading) and
-    transposed before pandas sees it: several times faster on the 644,401 assets of a
-    100,000-dwelling stock than ``pd.DataFrame(session.execute(stmt).all())``."""
-    rows = session.connection().execute(stmt).all()
+    The DBAPI cursor's tuples are taken as they are (no ``Row`` per row) and each column goes
+    through its type's result processor, as SQLAlchemy would apply it: the same values on
+    every backend. On the 644,401 assets of a 100,000-dwelling stock, building a ``Row`` per
+    row was a third of the time; ``pd.DataFrame(session.execute(stmt).all())`` several times
+    more."""
+    conn = session.connection()
+    result = conn.execute(stmt)
+    try:
+        description = result.cursor.description
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
+    data = {}
+    for name, col, desc, values in zip(
+        columns, stmt.selected_columns, description, zip(*rows, strict=True), strict=True
+    ):
+        process = col.type.dialect_impl(conn.dialect).result_processor(conn.dialect, desc[1])
+        data[name] = list(map(process, values)) if process is not None else list(values)
+    return pd.DataFrame(data)
 
 
 def assets_frame(session: Session, *, active_only: bool = False) -> pd.DataFrame:

@@ -1,10 +1,10 @@
 """Scoring from scratch on a big world: the load and the as-of features, timed, frame kept.
 
-What ``patrimoine score`` does before the model (``load_workspace_data``, then the feature
-store at one cutoff for the active assets and ``read_features``: ``asof_features`` less the
-artifact check), on a ``LocalCluster`` of 2 processes × 1 thread at 4 GiB as in
-``bench_predict_scale``. Reads the workspace only. Run it once per code tree (``PYTHONPATH``)
-and readings layout, then compare the kept frames::
+What ``patrimoine score`` does before the model (``load_workspace_data``, then the features
+of the active assets at one cutoff, ``asof_frame``: ``asof_features`` less the artifact
+check), on a ``LocalCluster`` of 2 processes × 1 thread at 4 GiB as in ``bench_predict_scale``.
+Reads the workspace only. Run it once per code tree (``PYTHONPATH``) and readings layout, then
+compare the kept frames::
 
     PYTHONPATH=. python -m benchmarks.bench_score_scratch after \\
         --workspace /work/big/ws --readings /work/big/readings-copy/readings
@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     import predict
     from patrimoine.workspace import open_workspace
     from predict import load_workspace_data
-    from predict.features.store import read_features
-    from predict.workflow import WorkspaceData, write_store
+    from predict.workflow import WorkspaceData, asof_frame
 
     print(args.label, "code", predict.__file__, "load avg", os.getloadavg(), flush=True)
     cluster = LocalCluster(
@@ -55,13 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     scoped = WorkspaceData(**{**data.__dict__, "assets": active})
     folder = args.out / f"score-store-{args.label}"
-    store = write_store(
-        folder, scoped, readings, [data.history_end], client, drop_uninstalled=False
-    )
-    t1 = time.perf_counter()
-    features = read_features(store)
+    features = asof_frame(folder, scoped, readings, data.history_end, client)
     out["asof"] = time.perf_counter() - t
-    out["read_features"] = time.perf_counter() - t1
     print(args.label, f"as-of {out['asof']:.1f} s", features.shape, os.getloadavg(), flush=True)
     features.to_parquet(args.out / f"score-features-{args.label}.parquet")
     (args.out / f"score-{args.label}.json").write_text(json.dumps(out), encoding="utf-8")

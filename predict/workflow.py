@@ -34,7 +34,7 @@ from predict.artifact import ModelArtifact, load_artifact, save_artifact
 from predict.errors import ArtifactError, PredictError
 from predict.features.build import WEATHER_CHANNELS, build_features, monthly_cutoffs, weather_inputs
 from predict.features.readings import LOOKBACK_DAYS
-from predict.features.store import FeatureStore, read_features, write_feature_store
+from predict.features.store import FeatureStore, features_at, write_feature_store
 from predict.labels import time_split
 from predict.sampling import NegativeSample, sample_rate
 from predict.scoring import score
@@ -165,6 +165,20 @@ def _store_folder(store_dir: Path | None, models_dir: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _store_inputs(data: WorkspaceData, readings_dir: Path) -> dict[str, Any]:
+    """What the feature store reads of the workspace (training and scoring alike)."""
+    return {
+        "assets": data.assets,
+        "work_orders": data.work_orders,
+        "readings_dir": readings_dir if data.channels else None,
+        "channels": data.channels,
+        "buildings": data.buildings,
+        "dju": data.dju,
+        "weather_key": data.weather_key,
+        "partitions": store_partitions(len(data.assets)),
+    }
+
+
 def write_store(
     folder: Path,
     data: WorkspaceData,
@@ -175,19 +189,18 @@ def write_store(
 ) -> FeatureStore:
     """The workspace's features at ``cutoffs``, partition by partition (see the feature store)."""
     return write_feature_store(
-        folder,
-        data.assets,
-        data.work_orders,
-        readings_dir if data.channels else None,
-        cutoffs,
-        channels=data.channels,
-        buildings=data.buildings,
-        dju=data.dju,
-        weather_key=data.weather_key,
-        partitions=store_partitions(len(data.assets)),
-        client=client,
-        **kw,
+        folder, cutoffs=cutoffs, client=client, **_store_inputs(data, readings_dir), **kw
     )
+
+
+def asof_frame(
+    folder: Path, data: WorkspaceData, readings_dir: Path, cutoff: pd.Timestamp, client: Any
+) -> pd.DataFrame:
+    """Features of every asset of ``data`` at ``cutoff`` (installed or not, as scoring needs):
+    pass 1 through a feature store in ``folder``, then straight to the frame
+    (:func:`~predict.features.store.features_at`)."""
+    inputs = _store_inputs(data, readings_dir)
+    return features_at(folder, cutoff=cutoff, client=client, drop_uninstalled=False, **inputs)
 
 
 @dataclass(frozen=True)
@@ -311,8 +324,7 @@ def asof_features(
     if not artifact.metadata.get("weather", False):
         # trained without weather: build without it so the features match the artifact
         scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
-    store = write_store(folder, scoped, readings_dir, [cutoff], client, drop_uninstalled=False)
-    features = read_features(store)
+    features = asof_frame(folder, scoped, readings_dir, cutoff, client)
     artifact.check_features(features)
     return features
 

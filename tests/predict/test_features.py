@@ -107,6 +107,20 @@ def test_channel_without_readings_gives_nan_columns_not_an_error():
     assert out["cycles__mean30"].notna().all()
 
 
+@pytest.mark.parametrize("dtype", ["str", "object", "category"])
+def test_channel_names_of_any_string_dtype_give_the_same_windows(dtype):
+    # Arrow strings (the readings store), Python strings, or a dictionary; unknown names skipped
+    part = pd.concat(
+        [_daily("A", "cycles", np.arange(60.0)), _daily("A", "other", np.ones(60))],
+        ignore_index=True,
+    )
+    want = reading_window_features(part, cutoffs=[CUT], channels=["cycles"])
+    part["channel"] = part["channel"].astype(dtype)
+    got = reading_window_features(part, cutoffs=[CUT], channels=["cycles"])
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got.loc[0, "cycles__mean7"] == pytest.approx(56.0)
+
+
 def test_history_counts_recencies_and_overdue():
     sk = pd.DataFrame(
         {

@@ -11,7 +11,8 @@ import pytest
 from distributed import Client, LocalCluster
 
 from predict import load_workspace_data, monthly_cutoffs, score, train_from_workspace
-from predict.features.store import read_features, write_feature_store
+from predict.errors import PredictError
+from predict.features.store import features_at, read_features, write_feature_store
 from predict.labels import make_labels
 from predict.sampling import NegativeSample
 from predict.workflow import _features
@@ -71,6 +72,25 @@ def test_store_on_a_local_cluster_equals_in_memory_features(tmp_path, data, expe
     ):
         store = _store(tmp_path, ws, d, cutoffs, partitions=4, client=client)
     pd.testing.assert_frame_equal(read_features(store), expected)
+
+
+def test_one_cutoff_straight_to_the_frame_is_the_store_frame(tmp_path, data, expected):
+    # scoring: pass 1 as in the store, then the frame without writing features/ and reading back
+    ws, d, cutoffs = data
+    inputs = {"channels": d.channels, "buildings": d.buildings, "dju": d.dju}
+    inputs.update(weather_key=d.weather_key, partitions=3)
+    got = features_at(
+        tmp_path / "at", d.assets, d.work_orders, ws.readings_dir, cutoffs[-1], **inputs
+    )
+    store = write_feature_store(
+        tmp_path / "store", d.assets, d.work_orders, ws.readings_dir, [cutoffs[-1]], **inputs
+    )
+    pd.testing.assert_frame_equal(got, read_features(store), check_exact=True)
+    one = expected[expected["cutoff"] == cutoffs[-1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, one)
+    assert not any((tmp_path / "at").iterdir())  # nothing left behind
+    with pytest.raises(PredictError, match="no rows"):
+        features_at(tmp_path / "none", d.assets.iloc[:0], d.work_orders, None, cutoffs[-1])
 
 
 def test_negative_sample_keeps_every_positive_and_is_seeded(tmp_path, data, expected):

@@ -1,0 +1,172 @@
+"""What one feature-store task does: pass 1 on a partition of assets, pass 2 on cutoffs.
+
+Pandas in, Parquet out (:mod:`predict.features.store` wires the tasks with Dask). Pass 1 writes,
+per cutoff, the columns the cross-asset features need for every row (``cross/``) and the rows
+kept (``rows/``); pass 2 joins the cross-asset columns to the rows (``features/``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from asset_model.readings_store import buckets_of, read_readings
+from predict.features.build import (
+    KEY_COLUMNS,
+    base_features,
+    cross_asset_columns,
+    cross_asset_inputs,
+    feature_columns,
+)
+from predict.features.readings import LOOKBACK_DAYS
+from predict.labels import make_labels
+from predict.sampling import NegativeSample, row_weights, sampled_rows
+
+#: Columns the store adds after the features: labels, the sample flag and each row's weight.
+LABEL_COLUMNS = ["failed", "observed", "sampled", "weight"]
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """What every task needs to know (small; shipped once with the graph)."""
+
+    folder: Path
+    readings_dir: Path | None
+    cutoffs: list[pd.Timestamp]
+    channels: list[str]
+    weather: bool
+    buildings: pd.DataFrame | None = None
+    statutory_days: Mapping[str, float] | None = None
+    drop_uninstalled: bool = True
+    history_start: pd.Timestamp | None = None
+    horizon_days: int | None = None
+    history_end: pd.Timestamp | None = None
+    sample: NegativeSample | None = None
+
+
+def day_name(c: pd.Timestamp) -> str:
+    return f"{pd.Timestamp(c):%Y-%m-%d}"
+
+
+def partition_buckets(asset_ref: pd.Series) -> np.ndarray:
+    """The readings bucket of each asset."""
+    refs = pa.array(asset_ref.astype("str").to_numpy(dtype=object), type=pa.string())
+    return buckets_of(refs).astype(np.int64)
+
+
+def partition_of(asset_ref: pd.Series, partitions: int) -> np.ndarray:
+    """The store partition of each asset: its readings bucket, grouped modulo ``partitions``."""
+    return partition_buckets(asset_ref) % partitions
+
+
+def partition_task(
+    number: int,
+    spec: StoreSpec,
+    assets: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    weather_key: pd.Series | None,
+    dju: pd.DataFrame | None,
+) -> dict[str, int]:
+    """Pass 1 on one partition of assets: base features (+ labels, sample), one file per cutoff."""
+    readings = None
+    if spec.channels and spec.readings_dir is not None and len(assets):
+        readings = read_readings(
+            spec.readings_dir,
+            channels=spec.channels,
+            start=min(spec.cutoffs) - pd.Timedelta(days=LOOKBACK_DAYS),
+            end=max(spec.cutoffs) - pd.Timedelta(days=1),
+            # whole buckets: the partition holds (nearly) every asset of its buckets, and the
+            # left join in base_features drops the others; cheaper than testing every row
+            buckets=np.unique(partition_buckets(assets["asset_ref"])),
+            columns=["asset_ref", "channel", "day", "value"],
+        ).compute(scheduler="sync")
+    frame = base_features(
+        assets,
+        work_orders,
+        readings,
+        spec.cutoffs,
+        buildings=spec.buildings,
+        channels=spec.channels,
+        dju=dju if spec.weather else None,
+        weather_key=weather_key if spec.weather else None,
+        statutory_days=spec.statutory_days,
+        drop_uninstalled=spec.drop_uninstalled,
+        history_start=spec.history_start,
+    )
+    del readings
+    n = len(frame)
+    failed, observed = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    if spec.horizon_days is not None:
+        labels = make_labels(
+            frame, work_orders, horizon_days=spec.horizon_days, history_end=spec.history_end
+        )
+        failed, observed = labels["failed"].to_numpy(), labels["observed"].to_numpy()
+    rate = spec.sample.rate if spec.sample is not None else 1.0
+    seed = spec.sample.seed if spec.sample is not None else 0
+    sampled = sampled_rows(frame["asset_ref"], frame["cutoff"], failed, rate, seed)
+    extra = {
+        "failed": failed,
+        "observed": observed,
+        "sampled": sampled,
+        "weight": np.where(sampled, row_weights(failed, rate), 0.0),
+    }
+    frame = pd.concat([frame, pd.DataFrame(extra, index=frame.index)], axis=1)
+    whole = {pd.Timestamp(c) for c in (spec.sample.full_cutoffs if spec.sample else ())}
+    cross_cols = cross_asset_inputs(spec.channels, weather=spec.weather)
+    counts = {"rows": len(frame), "sampled": int(frame["sampled"].sum())}
+    counts["positives"] = int(frame["failed"].sum())
+    for cutoff, rows in frame.groupby("cutoff", sort=True):
+        name = f"part-{number:03d}.parquet"
+        for sub in ("cross", "rows"):
+            (spec.folder / sub / day_name(cutoff)).mkdir(parents=True, exist_ok=True)
+        rows[cross_cols].to_parquet(spec.folder / "cross" / day_name(cutoff) / name, index=False)
+        if pd.Timestamp(cutoff) not in whole and rate < 1.0:
+            rows = rows[rows["sampled"].to_numpy()]
+        rows.to_parquet(spec.folder / "rows" / day_name(cutoff) / name, index=False)
+    return counts
+
+
+def read_dir(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    files = sorted(folder.glob("part-*.parquet"))
+    return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
+
+
+def joined_rows(days: list[str], spec: StoreSpec) -> pd.DataFrame:
+    """The pass-1 rows of these cutoffs with their cross-asset columns (rows unsorted)."""
+    cross = pd.concat([read_dir(spec.folder / "cross" / d) for d in days], ignore_index=True)
+    cols = cross_asset_columns(cross, spec.channels, weather=spec.weather)
+    key = pd.MultiIndex.from_arrays([cross["cutoff"], cross["asset_ref"].astype("str")])
+    del cross
+    rows = pd.concat([read_dir(spec.folder / "rows" / d) for d in days], ignore_index=True)
+    at = key.get_indexer(pd.MultiIndex.from_arrays([rows["cutoff"], rows["asset_ref"]]))
+    # every row is in `cross`; rows stay unsorted (read_features sorts), one copy less
+    joined = pd.DataFrame({n: cols[n].to_numpy()[at] for n in cols.columns}, index=rows.index)
+    del cols, key
+    return pd.concat([rows, joined], axis=1)
+
+
+def cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
+    """Pass 2 on a few cutoffs: building history and peer z over all their assets, joined.
+
+    Groups never cross a cutoff, so a task may hold one cutoff (a large stock) or several
+    (a small one: fewer, larger pandas operations).
+    """
+    days = [day_name(c) for c in cutoffs]
+    rows = joined_rows(days, spec)
+    names = KEY_COLUMNS + feature_columns(spec.channels, weather=spec.weather) + LABEL_COLUMNS
+    written = []
+    for cutoff, day in zip(cutoffs, days, strict=True):
+        out = spec.folder / "features" / f"{day}.parquet"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        part = rows[rows["cutoff"].to_numpy() == np.datetime64(pd.Timestamp(cutoff))]
+        part[names].to_parquet(out, index=False, row_group_size=100_000)
+        shutil.rmtree(spec.folder / "cross" / day, ignore_errors=True)
+        shutil.rmtree(spec.folder / "rows" / day, ignore_errors=True)
+        written.append(str(out))
+    return written
