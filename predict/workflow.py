@@ -16,10 +16,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from asset_model import assets_frame, buildings_frame, dwellings_frame, work_orders_frame
+from asset_model import (
+    assets_frame,
+    buildings_frame,
+    dwellings_frame,
+    insert_rows,
+    work_orders_frame,
+)
 from asset_model.models import Building, ModelRun, RiskScore, Site
 from asset_model.readings_footers import readings_channels, readings_span
 from asset_model.readings_store import N_BUCKETS, read_readings
@@ -397,22 +403,20 @@ def write_risk_scores(
     session.execute(
         delete(RiskScore).where(RiskScore.model_run_id == model_run_id, RiskScore.as_of == day)
     )
-    rows = [
+    n = len(scores)
+    insert_rows(  # tuples or COPY: SQLAlchemy's per-row dicts cost as much as the writes
+        session,
+        RiskScore.__table__,
         {
-            "model_run_id": model_run_id,
-            "asset_id": int(r.asset_id),
-            "as_of": day,
-            "horizon_days": horizon_days,
-            "p_failure": float(r.p_failure),
-            "remaining_life_years": float(r.remaining_life_years),
-            "drivers": str(r.drivers)[:1024],
-        }
-        for r in scores[["asset_id", "p_failure", "remaining_life_years", "drivers"]].itertuples(
-            index=False
-        )
-    ]
-    if rows:
-        session.execute(insert(RiskScore), rows)  # bulk executemany, not one ORM object a row
+            "model_run_id": np.full(n, model_run_id),
+            "asset_id": scores["asset_id"].to_numpy(dtype=np.int64),
+            "as_of": np.full(n, day.isoformat(), dtype=object),
+            "horizon_days": np.full(n, horizon_days),
+            "p_failure": scores["p_failure"].to_numpy(dtype=np.float64),
+            "remaining_life_years": scores["remaining_life_years"].to_numpy(dtype=np.float64),
+            "drivers": scores["drivers"].astype("str").str.slice(0, 1024).to_numpy(dtype=object),
+        },
+    )
 
 
 def anomalies_workspace(
