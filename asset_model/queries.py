@@ -143,7 +143,8 @@ def assets_frame(session: Session, *, active_only: bool = False) -> pd.DataFrame
         stmt = stmt.where(Asset.status == "active")
     frame = _frame(session, stmt, ASSET_COLUMNS)
     for column in ("category", "serves", "status"):
-        frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+        # missing stays missing (None or NaN from the frame), never the string 'nan'
+        frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
     frame["installed_on"] = pd.to_datetime(frame["installed_on"])
     frame["expected_life_years"] = frame["expected_life_years"].astype("float64")
     return frame

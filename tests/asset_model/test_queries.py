@@ -90,6 +90,7 @@ def test_assets_frame_values_of_every_column_type(ws) -> None:  # noqa: ANN001
     assert (boiler["manufacturer"], boiler["type_name"]) == ("Acme", "Condens 9000")
     assert (boiler["latitude"], boiler["year_built"]) == (45.0, 1975)  # the site's coordinates
     assert lift["status"] == "decommissioned"
+    assert pd.isna(lift["serves"])  # not recorded: missing, not the string 'nan'
     assert active["asset_ref"].tolist() == ["BOILER-A"]
 
 
