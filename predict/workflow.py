@@ -403,6 +403,9 @@ def write_risk_scores(
     session.execute(
         delete(RiskScore).where(RiskScore.model_run_id == model_run_id, RiskScore.as_of == day)
     )
+    # in asset order: the indexes on asset_id then grow at their end; in the frame's
+    # (asset_ref) order every row landed on a random page (45 s instead of 11 s for 1 M rows)
+    scores = scores.sort_values("asset_id", kind="stable")
     n = len(scores)
     insert_rows(  # tuples or COPY: SQLAlchemy's per-row dicts cost as much as the writes
         session,
