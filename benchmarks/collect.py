@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).parent
-STAGES = ["imports", "ingest", "simulate", "predict", "predict_scale", "planner"]
+STAGES = ["imports", "ingest", "simulate", "predict", "predict_scale", "score", "planner"]
 INTRO = """# Benchmarks
 
 Every benchmark lives in `benchmarks/` and compares the product with a reference measured in the
