@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -86,6 +87,14 @@ def _frame(session: Session, stmt: Select, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _enum_text(values: pd.Series) -> pd.Series:
+    """Enum members as their text, each distinct member converted once; missing (None or NaN)
+    stays missing, never the string 'nan'."""
+    codes, members = pd.factorize(values)
+    text = np.array([str(m) for m in members] + [None], dtype=object)
+    return pd.Series(text[codes], index=values.index)
+
+
 def assets_frame(session: Session, *, active_only: bool = False) -> pd.DataFrame:
     """Every asset with its place in the spatial hierarchy (DESIGN ``export assets`` and more).
 
@@ -143,8 +152,7 @@ def assets_frame(session: Session, *, active_only: bool = False) -> pd.DataFrame
         stmt = stmt.where(Asset.status == "active")
     frame = _frame(session, stmt, ASSET_COLUMNS)
     for column in ("category", "serves", "status"):
-        # missing stays missing (None or NaN from the frame), never the string 'nan'
-        frame[column] = frame[column].map(lambda v: None if pd.isna(v) else str(v))
+        frame[column] = _enum_text(frame[column])
     frame["installed_on"] = pd.to_datetime(frame["installed_on"])
     frame["expected_life_years"] = frame["expected_life_years"].astype("float64")
     return frame
@@ -185,7 +193,7 @@ def work_orders_frame(session: Session, *, attached_only: bool = True) -> pd.Dat
     if attached_only:
         stmt = stmt.where(MaintenanceEvent.asset_id.is_not(None))
     frame = _frame(session, stmt, WORK_ORDER_COLUMNS)
-    frame["kind"] = frame["kind"].map(lambda v: None if v is None else str(v))
+    frame["kind"] = _enum_text(frame["kind"])
     frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
     frame["closed_at"] = pd.to_datetime(frame["closed_at"], utc=True)
     frame["cost_eur"] = pd.to_numeric(frame["cost_eur"], errors="coerce").astype("float64")

@@ -181,10 +181,10 @@ class ModelArtifact:
         return self.probability(self.raw_score(frame), self.offset(frame))
 
     def _category_credit(
-        self, frame: pd.DataFrame, offset_median: float | None
+        self, frame: pd.DataFrame, offset_median: float | None, offset: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, int]:
         """The age baseline's offset relative to the median asset, and ``category``'s column."""
-        off = self.offset(frame)
+        off = self.offset(frame) if offset is None else offset
         if not off.any() or "category" not in self.feature_names:
             return None, -1
         ref = float(np.median(off)) if offset_median is None else offset_median
@@ -217,18 +217,24 @@ class ModelArtifact:
         return np.asarray(c)[:, :-1]
 
     def top_contributions(
-        self, frame: pd.DataFrame, *, k: int = 3, offset_median: float | None = None
+        self,
+        frame: pd.DataFrame,
+        *,
+        k: int = 3,
+        offset_median: float | None = None,
+        offset: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The trees' raw score, and each row's ``k`` largest :meth:`contributions`.
 
         Returns ``(raw_score, columns, values)``, the last two rows × k and sorted (ties rank
         the lower column first, as a stable sort). With the TreeSHAP tables it is one pass
-        over the trees and the rows × features matrix is never built.
+        over the trees and the rows × features matrix is never built. ``offset`` is
+        :meth:`offset` of ``frame`` when the caller already has it.
         """
         n = len(frame)
         k = min(k, len(self.features))
         raw, order, top = np.empty(n), np.empty((n, k), np.int64), np.empty((n, k))
-        credit, col = self._category_credit(frame, offset_median)
+        credit, col = self._category_credit(frame, offset_median, offset)
         tables = treeshap.compile_booster(self.booster)
         if tables is None:
             for start in range(0, n, CHUNK):  # pred_contrib's matrix: rows × features

@@ -18,13 +18,15 @@ RISK_CLIP = (0.2, 5.0)
 
 
 def _explained(
-    artifact: ModelArtifact, features: pd.DataFrame, offset_median: float
+    artifact: ModelArtifact, features: pd.DataFrame, offset: np.ndarray, offset_median: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The trees' raw score and the drivers in words of every row (TreeSHAP, one pass).
 
     Contributions are credited relative to the whole stock's median offset.
     """
-    raw, order, top = artifact.top_contributions(features, offset_median=offset_median)
+    raw, order, top = artifact.top_contributions(
+        features, offset_median=offset_median, offset=offset
+    )
     return raw, driver_words(order, top, features[artifact.feature_names])
 
 
@@ -40,12 +42,12 @@ def _probability_and_drivers(
     out = np.full(len(features), "", dtype=object)
     n = min(len(features), max(1, int(np.ceil(share * len(features))))) if share > 0 else 0
     if n == len(features) and n > 0:
-        raw, out[:] = _explained(artifact, features, ref)
+        raw, out[:] = _explained(artifact, features, off, ref)
         return artifact.probability(raw, off), out
     p = artifact.probability(artifact.raw_score(features), off)
     if n > 0:
         rows = np.sort(np.argsort(-p, kind="stable")[:n])
-        out[rows] = _explained(artifact, features.iloc[rows], ref)[1]
+        out[rows] = _explained(artifact, features.iloc[rows], off[rows], ref)[1]
     return p, out
 
 

@@ -145,7 +145,7 @@ def joined_rows(days: list[str], spec: StoreSpec) -> pd.DataFrame:
     del cross
     rows = pd.concat([read_dir(spec.folder / "rows" / d) for d in days], ignore_index=True)
     at = key.get_indexer(pd.MultiIndex.from_arrays([rows["cutoff"], rows["asset_ref"]]))
-    # every row is in `cross`; rows stay unsorted (read_features sorts), one copy less
+    # every row is in `cross`; rows stay unsorted (finish_features sorts), one copy less
     joined = pd.DataFrame({n: cols[n].to_numpy()[at] for n in cols.columns}, index=rows.index)
     del cols, key
     return pd.concat([rows, joined], axis=1)
