@@ -8,7 +8,12 @@ with :func:`assets_frame` and :func:`work_orders_frame`. Mapped classes are in
 from asset_model.bulk import insert_rows
 from asset_model.db import open_registry, schema_revision, transaction, upgrade
 from asset_model.errors import ImportValidationError, PatrimoineError, RegistryError, RowProblem
-from asset_model.export import EXPORT_ASSET_COLUMNS, assets_export_frame, export_assets_csv
+from asset_model.export import (
+    EXPORT_ASSET_COLUMNS,
+    assets_export_frame,
+    export_assets_csv,
+    write_csv,
+)
 from asset_model.imports import (
     AttachSummary,
     ImportFileError,
@@ -82,4 +87,5 @@ __all__ = [
     "EXPORT_ASSET_COLUMNS",
     "assets_export_frame",
     "export_assets_csv",
+    "write_csv",
 ]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import predict.workflow as workflow
+from asset_model import write_csv
 from patrimoine.compute import dask_client
 from patrimoine.settings import Settings
 from patrimoine.workspace import open_workspace
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
             t_commit = time.perf_counter()
         t_score = time.perf_counter() - t0
         csv = Path(tmp) / "scores.csv"
-        result.scores.to_csv(csv, index=False)
+        write_csv(result.scores, csv)
         t_csv = time.perf_counter() - t0 - t_score
     total = time.perf_counter() - t0
     n = len(result.scores)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from asset_model import write_csv
 from patrimoine.compute import dask_client
 from patrimoine.context import CliContext, pass_cli
 from predict import score_workspace
@@ -71,7 +72,7 @@ def score(
     )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        s.to_csv(out, index=False)
+        write_csv(s, out)
         click.echo(f"Wrote {out}")
 
 
