@@ -182,3 +182,11 @@ def test_drivers_for_the_riskiest_share_only(world_ws, data, expected, tmp_path)
     assert some.loc[worded, "p_failure"].min() >= some.loc[~worded, "p_failure"].max()
     pd.testing.assert_series_equal(some.loc[worded, "drivers"], every.loc[worded, "drivers"])
     pd.testing.assert_frame_equal(some.drop(columns="drivers"), every.drop(columns="drivers"))
+
+
+def test_partitions_hold_whole_buckets_and_scoring_takes_larger_ones():
+    from predict.workflow import ASSETS_PER_SCORING_PARTITION, store_partitions
+
+    assert [store_partitions(n) for n in (1, 10_000, 15_000, 30_000, 644_401)] == [1, 1, 2, 4, 64]
+    assert store_partitions(999_458, ASSETS_PER_SCORING_PARTITION) == 16
+    assert all(64 % store_partitions(n) == 0 for n in range(1, 2_000_000, 7_919))
