@@ -27,7 +27,7 @@ from asset_model import (
     work_orders_frame,
 )
 from asset_model.models import Building, ModelRun, RiskScore, Site
-from asset_model.readings_footers import readings_channels, readings_span
+from asset_model.readings_footers import footer_groups, readings_channels, readings_span
 from asset_model.readings_store import N_BUCKETS, read_readings
 from predict.anomalies import (
     DEFAULT_PRICE_EUR_PER_KWH,
@@ -113,7 +113,9 @@ def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
         asset_ref=wo["asset_id"].map(ref_of).astype("str"), opened_at=_naive(wo["opened_at"])
     )[WORK_ORDER_INPUTS]
     site_of = _site_of_building(session)
-    channels = [c for c in readings_channels(readings_dir) if c not in WEATHER_CHANNELS]
+    groups = footer_groups(readings_dir)  # read once for the channels and the span
+    found = readings_channels(readings_dir, groups=groups)
+    channels = [c for c in found if c not in WEATHER_CHANNELS]
     weather = read_readings(readings_dir, channels=list(WEATHER_CHANNELS)).compute()
     dju, key = weather_inputs(weather, assets, site_of)
     starts, ends = [], []
@@ -121,7 +123,7 @@ def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
         starts.append(wo["opened_at"].min())
         ends.append(wo["opened_at"].max())
     if channels:
-        lo, hi = readings_span(readings_dir, channels)
+        lo, hi = readings_span(readings_dir, channels, groups=groups)
         if lo is not None:
             starts.append(lo)
             ends.append(hi)
