@@ -137,8 +137,26 @@ def read_dir(folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f, columns=columns) for f in files], ignore_index=True)
 
 
+def _whole(spec: StoreSpec, day: str) -> bool:
+    """Whether pass 1 kept every row of this cutoff (nothing sampled out), as
+    :func:`partition_task` decides it."""
+    if spec.sample is None or spec.sample.rate >= 1.0:
+        return True
+    return pd.Timestamp(day) in {pd.Timestamp(c) for c in spec.sample.full_cutoffs}
+
+
 def joined_rows(days: list[str], spec: StoreSpec) -> pd.DataFrame:
-    """The pass-1 rows of these cutoffs with their cross-asset columns (rows unsorted)."""
+    """The pass-1 rows of these cutoffs with their cross-asset columns (rows unsorted).
+
+    When no row was sampled out (scoring, the test cutoffs, a small stock), ``rows/`` holds
+    the rows of ``cross/`` in the same order (each task writes both from one frame): the
+    cross-asset columns are computed on the rows themselves, in that same order, and the
+    ``cross/`` files are not read nor the rows matched to them (a third of the one-cutoff
+    tail on a million assets)."""
+    if all(_whole(spec, d) for d in days):
+        rows = pd.concat([read_dir(spec.folder / "rows" / d) for d in days], ignore_index=True)
+        cols = cross_asset_columns(rows, spec.channels, weather=spec.weather)
+        return pd.concat([rows, cols], axis=1)
     cross = pd.concat([read_dir(spec.folder / "cross" / d) for d in days], ignore_index=True)
     cols = cross_asset_columns(cross, spec.channels, weather=spec.weather)
     key = pd.MultiIndex.from_arrays([cross["cutoff"], cross["asset_ref"].astype("str")])

@@ -13,7 +13,12 @@ import pyarrow.parquet as pq
 from pandas.testing import assert_frame_equal
 
 from asset_model import read_readings, readings_channels, readings_span, write_daily
-from asset_model.readings_footers import is_relaid, relayout_readings, row_groups
+from asset_model.readings_footers import (
+    footer_groups,
+    is_relaid,
+    relayout_readings,
+    row_groups,
+)
 from asset_model.readings_store import SCHEMA, bucket_of, iter_part_files
 
 KEYS = ["asset_ref", "channel", "day"]
@@ -65,6 +70,9 @@ def test_footers_give_the_channels_and_span_that_decoding_gives(tmp_path: Path) 
     assert readings_span(tmp_path, sensors) == (want.min(), want.max())
     assert readings_span(tmp_path, ["no_such_channel"]) == (None, None)
     assert readings_channels(tmp_path / "missing") == []
+    groups = footer_groups(tmp_path)  # read once, for both: the same answers
+    assert readings_channels(tmp_path, groups=groups) == sorted(CHANNELS)
+    assert readings_span(tmp_path, sensors, groups=groups) == (want.min(), want.max())
 
 
 def test_earlier_layout_is_answered_exactly(tmp_path: Path) -> None:
@@ -79,6 +87,9 @@ def test_earlier_layout_is_answered_exactly(tmp_path: Path) -> None:
     span = readings_span(tmp_path, ["energy_kwh", "cycles"])
     assert span == (sensors["day"].min(), sensors["day"].max())
     assert readings_span(tmp_path, ["outdoor_temp_c"])[0] == weather["day"].min()
+    groups = footer_groups(tmp_path)
+    assert readings_channels(tmp_path, groups=groups) == sorted(CHANNELS)
+    assert readings_span(tmp_path, ["energy_kwh", "cycles"], groups=groups) == span
 
 
 def test_relayout_keeps_the_rows_and_later_writes_winning(tmp_path: Path) -> None:
