@@ -2,7 +2,7 @@
 
 The readings partitions hold whole assets (the store buckets by ``asset_ref``), so the windows
 of one asset never cross a partition. Inside a partition the daily values are laid out as a dense
-``assets × days`` grid and every window statistic is a difference of cumulative sums taken at the
+``assets × days`` grid and every window statistic is a difference of prefix sums taken at the
 cutoff (exclusive), so nothing at or after a cutoff can enter its features. This is what DESIGN's
 stack notes measured at 7.8 s against 104 s for pandas groupby-rolling.
 """
@@ -15,6 +15,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from predict.features import window_sums as ws
+from predict.features.window_sums import prefix_sums
 
 #: (name, window length in days) of the plain means.
 MEAN_WINDOWS = (7, 30, 90)
@@ -109,17 +112,27 @@ def _grid_origin(cutoffs: np.ndarray) -> np.datetime64:
     return cutoffs.min() - np.timedelta64(LOOKBACK_DAYS, "D")
 
 
-def _cum(a: np.ndarray) -> np.ndarray:
-    """Cumulative sums along days, leading zero column: sum over [i, j) = C[:, j] − C[:, i]."""
-    out = np.zeros((a.shape[0], a.shape[1] + 1), dtype=np.float64)
-    np.cumsum(a, axis=1, out=out[:, 1:])
-    return out
+#: Window lengths the statistics take (120: the 90 days before the last 30).
+_LENGTHS = (7, 30, 90, 120, 365)
 
 
-def _win(c: np.ndarray, ends: np.ndarray, length: int) -> np.ndarray:
-    """Window sums over [end − length, end) for every cutoff column index in ``ends``."""
-    starts = np.maximum(ends - length, 0)
-    return c[:, ends] - c[:, starts]
+class _Windows:
+    """Window sums over [end − length, end) for every cutoff column index in ``ends``, from
+    the prefix sums of :func:`~predict.features.window_sums.prefix_sums` at :meth:`positions`."""
+
+    def __init__(self, sums: np.ndarray, positions: np.ndarray, ends: np.ndarray) -> None:
+        at = np.full(int(positions.max()) + 1, -1)
+        at[positions] = np.arange(len(positions))
+        self.sums, self.at, self.ends = sums, at, ends
+
+    @staticmethod
+    def positions(ends: np.ndarray) -> np.ndarray:
+        starts = [np.maximum(ends - length, 0) for length in _LENGTHS]
+        return np.unique(np.concatenate([ends, *starts]))
+
+    def __call__(self, k: int, length: int) -> np.ndarray:
+        starts = np.maximum(self.ends - length, 0)
+        return self.sums[:, self.at[self.ends], k] - self.sums[:, self.at[starts], k]
 
 
 def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -168,8 +181,10 @@ def reading_window_features(
         return meta
     assets, a_idx, c_idx, d_idx, val = rows
     dju_grid = _dju_grid(dju, weather_key, assets, origin, n_days) if weather else None
-    t = np.arange(n_days, dtype=np.float64)[None, :]
-    empty = _empty_row_stats(t, ends, n_days, weather)
+    positions = _Windows.positions(ends)
+    # what a grid row without any reading gives (NaN statistics, zero coverage)
+    empty_dju = np.full((1, n_days), np.nan) if weather else None
+    empty = _stats(np.full((1, n_days), np.nan), empty_dju, ends, positions)
     starts = np.searchsorted(a_idx, np.arange(0, len(assets), _BLOCK))
     stops = np.append(starts[1:], len(a_idx))
     blocks: list[pd.DataFrame] = []
@@ -180,19 +195,12 @@ def reading_window_features(
         for k, ch in enumerate(channels):
             sel = blk_c == k
             # the grid of this channel spans only the block's assets that have it; the others
-            # get what an empty grid row gives (NaN statistics, zero coverage)
+            # get what an empty grid row gives
             have = np.unique(blk_a[sel])
             grid = np.full((len(have), n_days), np.nan)
             grid[np.searchsorted(have, blk_a[sel]), blk_d[sel]] = blk_v[sel]
-            has = np.isfinite(grid)
-            x = np.where(has, grid, 0.0)
-            stats = _channel_stats(x, has.astype(np.float64), t, ends, n_days)
-            if weather:
-                assert dju_grid is not None
-                d = dju_grid[b0:b1][have]
-                hasw = has & np.isfinite(d)
-                stats.update(_weather_stats(x, hasw.astype(np.float64), d, ends))
-            for name, v in stats.items():
+            d = dju_grid[b0:b1][have] if dju_grid is not None else None
+            for name, v in _stats(grid, d, ends, positions).items():
                 full = np.repeat(empty[name], b1 - b0, axis=0)
                 full[have] = v
                 cols[f"{ch}__{name}"] = full
@@ -241,37 +249,40 @@ def _positions(values: pd.Series, labels: Sequence[str]) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _empty_row_stats(
-    t: np.ndarray, ends: np.ndarray, n_days: int, weather: bool
+def _stats(
+    grid: np.ndarray, dju: np.ndarray | None, ends: np.ndarray, positions: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The statistics of a grid row without any reading (1 × cutoffs each)."""
-    zero = np.zeros((1, n_days))
-    out = _channel_stats(zero, zero, t, ends, n_days)
+    """The statistics of each row of a channel's grid (NaN: no reading), rows × cutoffs each;
+    with the weather ones when ``dju`` (the rows' degree days on the grid) is given."""
+    weather = dju is not None
+    sums, last = prefix_sums(grid, dju if weather else _NO_DJU, positions, weather)
+    win = _Windows(sums, positions, ends)
+    out = _channel_stats(win, last[:, win.at[ends]], ends)
     if weather:
-        out.update(_weather_stats(zero, zero, np.full((1, n_days), np.nan), ends))
+        out.update(_weather_stats(win))
     return out
 
 
-def _channel_stats(
-    x: np.ndarray, has: np.ndarray, t: np.ndarray, ends: np.ndarray, n_days: int
-) -> dict[str, np.ndarray]:
-    cs, cn, c2 = _cum(x), _cum(has), _cum(x * x)
-    ct, ctt, ctx = _cum(has * t), _cum(has * t * t), _cum(x * t)
-    s = {w: _win(cs, ends, w) for w in (7, 30, 90, 365)}
-    n = {w: _win(cn, ends, w) for w in (7, 30, 90, 365)}
+#: What :func:`prefix_sums` is given for the degree days without weather (never read).
+_NO_DJU = np.zeros((0, 0))
+
+
+def _channel_stats(win: _Windows, last_at: np.ndarray, ends: np.ndarray) -> dict[str, np.ndarray]:
+    s = {w: win(ws.S, w) for w in (7, 30, 90, 365)}
+    n = {w: win(ws.N, w) for w in (7, 30, 90, 365)}
     mean = {w: _div(s[w], n[w]) for w in s}
     out: dict[str, np.ndarray] = {f"mean{w}": mean[w] for w in MEAN_WINDOWS}
     for w in (30, 90):
-        var = _div(_win(c2, ends, w), n[w]) - mean[w] ** 2
+        var = _div(win(ws.Q, w), n[w]) - mean[w] ** 2
         out[f"std{w}"] = np.sqrt(np.clip(var, 0.0, None))
-    st, stt, stx = _win(ct, ends, 90), _win(ctt, ends, 90), _win(ctx, ends, 90)
+    st, stt, stx = win(ws.NT, 90), win(ws.NTT, 90), win(ws.XT, 90)
     den = n[90] * stt - st**2
     slope = _div(n[90] * stx - st * s[90], np.where(den > _EPS, den, np.nan))
     # trend: fitted change over 30 days, relative to the 90-day level
     out["trend90"] = _div(30.0 * slope, np.abs(mean[90]) + _EPS)
     out["ratio7_30"] = _div(mean[7], np.abs(mean[30]) + _EPS)
-    prev_s = _win(cs, ends, 120) - s[30]
-    prev_n = _win(cn, ends, 120) - n[30]
+    prev_s = win(ws.S, 120) - s[30]
+    prev_n = win(ws.N, 120) - n[30]
     out["ratio30_prev90"] = _div(mean[30], np.abs(_div(prev_s, prev_n)) + _EPS)
     year_s, year_n = s[365] - s[30], n[365] - n[30]
     out["ratio30_year"] = _div(mean[30], np.abs(_div(year_s, year_n)) + _EPS)
@@ -279,36 +290,28 @@ def _channel_stats(
     # the last 7 / 30 days against the year before them, in that year's daily spreads (robust
     # to each asset's own noise level; the sign says the direction of the change)
     year_mean = _div(year_s, year_n)
-    year_var = _div(_win(c2, ends, 365) - _win(c2, ends, 30), year_n) - year_mean**2
+    year_var = _div(win(ws.Q, 365) - win(ws.Q, 30), year_n) - year_mean**2
     year_sd = np.sqrt(np.clip(year_var, 0.0, None))
     scale = np.where(year_n >= 30, year_sd + 1e-3 * np.abs(year_mean) + _EPS, np.nan)
     out["z7_year"] = _div(mean[7] - year_mean, scale)
     out["z30_year"] = _div(mean[30] - year_mean, scale)
     # days since the last reading before the cutoff (NaN if none in the grid)
-    last = np.where(has > 0, np.arange(n_days)[None, :], -1)
-    last = np.maximum.accumulate(last, axis=1)
-    last_at = np.where(ends > 0, last[:, np.maximum(ends - 1, 0)], -1)
     dsl = (ends[None, :] - last_at).astype(np.float64)
     dsl[last_at < 0] = np.nan
     out["days_since_reading"] = dsl
     return out
 
 
-def _weather_stats(
-    x: np.ndarray, has: np.ndarray, d: np.ndarray, ends: np.ndarray
-) -> dict[str, np.ndarray]:
+def _weather_stats(win: _Windows) -> dict[str, np.ndarray]:
     """PRISM-style fit E = α + β·DJU on [c−365, c−30), then the last 7 and 30 days against it:
     their ratio to the expected value and their mean residual in residual standard deviations
     (the drift a fault leaves once weather and load are taken out, §4.9)."""
-    dd = np.where(has > 0, d, 0.0)
-    xx = x * has
-    cn, cx, cd = _cum(has), _cum(xx), _cum(dd)
-    cdd, cxd, cxx = _cum(dd * dd), _cum(xx * dd), _cum(xx * xx)
 
-    def base(c: np.ndarray) -> np.ndarray:
-        return _win(c, ends, 365) - _win(c, ends, 30)
+    def base(k: int) -> np.ndarray:
+        return win(k, 365) - win(k, 30)
 
-    n, sx, sd, sdd, sxd, sxx = base(cn), base(cx), base(cd), base(cdd), base(cxd), base(cxx)
+    n, sx, sd = base(ws.WN), base(ws.WX), base(ws.WD)
+    sdd, sxd, sxx = base(ws.WDD), base(ws.WXD), base(ws.WXX)
     den = n * sdd - sd**2
     beta = _div(n * sxd - sd * sx, np.where(den > _EPS * np.maximum(n, 1) ** 2, den, np.nan))
     beta = np.where(np.isfinite(beta), beta, 0.0)
@@ -321,7 +324,7 @@ def _weather_stats(
     scale = np.where(n >= 30, resid_sd + 1e-3 * np.abs(_div(sx, n)) + _EPS, np.nan)
     out: dict[str, np.ndarray] = {}
     for w in (7, 30):
-        nw, xw, dw = _win(cn, ends, w), _win(cx, ends, w), _win(cd, ends, w)
+        nw, xw, dw = win(ws.WN, w), win(ws.WX, w), win(ws.WD, w)
         expected = alpha * nw + beta * dw
         if w == 30:
             out["wn_ratio30"] = _div(xw, np.abs(expected) + _EPS)
