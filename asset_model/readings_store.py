@@ -275,10 +275,10 @@ def _scan(channels: list[str] | None, start: Any, end: Any, asset_refs: list[str
     )
 
 
-def _row_mask(rows: pa.Table, scan: _Scan) -> np.ndarray | None:
-    """Which rows pass every test of ``scan`` (None: no test)."""
+def _row_mask(rows: pa.Table, scan: _Scan, *, channels: bool) -> np.ndarray | None:
+    """Which rows pass every test of ``scan`` (None: no test), the channel test only if asked."""
     tests = []
-    if scan.channels is not None:
+    if scan.channels is not None and channels:
         tests.append(pc.is_in(rows.column("channel"), value_set=scan.channels))
     if scan.asset_refs is not None:
         tests.append(pc.is_in(rows.column("asset_ref"), value_set=scan.asset_refs))
@@ -294,14 +294,15 @@ def _row_mask(rows: pa.Table, scan: _Scan) -> np.ndarray | None:
     return mask.fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def _row_groups(meta: pq.FileMetaData, scan: _Scan) -> list[int]:
-    """The row groups whose footer statistics admit rows of ``scan`` (missing statistics do)."""
+def _row_groups(meta: pq.FileMetaData, scan: _Scan) -> tuple[list[int], bool]:
+    """The row groups whose footer statistics admit rows of ``scan`` (missing statistics do),
+    and whether the statistics also prove that every row of them has one of its channels."""
     names = meta.schema.names
     channel, day = names.index("channel"), names.index("day")
     names_in = scan.channels.to_pylist() if scan.channels is not None else None
     start = scan.start.as_py() if scan.start is not None else None
     end = scan.end.as_py() if scan.end is not None else None
-    keep = []
+    keep, proven = [], True
     for i in range(meta.num_row_groups):
         group = meta.row_group(i)
         c, d = group.column(channel).statistics, group.column(day).statistics
@@ -312,14 +313,17 @@ def _row_groups(meta: pq.FileMetaData, scan: _Scan) -> list[int]:
         if known_d and ((start and d.max < start) or (end and d.min > end)):
             continue
         keep.append(i)
-    return keep
+        # a group of one channel (the layout write_part_file writes) needs no channel test
+        proven &= known_c and c.min == c.max and c.has_null_count and c.null_count == 0
+    return keep, proven
 
 
-def _read_groups(path: str, columns: list[str], scan: _Scan) -> pa.Table:
-    """The row groups of one part file that its footer admits, strings as dictionaries."""
+def _read_groups(path: str, columns: list[str], scan: _Scan) -> tuple[pa.Table, bool]:
+    """The row groups of one part file that its footer admits, strings as dictionaries, and
+    whether their channels are proven (:func:`_row_groups`)."""
     part = pq.ParquetFile(path, read_dictionary=["asset_ref", "channel"])
-    groups = _row_groups(part.metadata, scan)
-    return part.read_row_groups(groups, columns=columns, use_threads=False)
+    groups, proven = _row_groups(part.metadata, scan)
+    return part.read_row_groups(groups, columns=columns, use_threads=False), proven
 
 
 def _read_bucket(folder: Path, columns: list[str], scan: _Scan) -> pd.DataFrame:
@@ -327,17 +331,18 @@ def _read_bucket(folder: Path, columns: list[str], scan: _Scan) -> pd.DataFrame:
 
     Each part decodes only the row groups its footer admits, with its strings as dictionaries;
     the row tests, the filter and the decoding to strings then run once over all the parts
-    (per part, on a bucket of 50 simulator parts, they cost as much as the decoding)."""
+    (per part, on a bucket of 50 simulator parts, they cost as much as the decoding). The
+    channel test, the dearest, runs only when a footer does not prove it."""
     files = sorted(str(p) for p in folder.glob("part-*.parquet"))
     if not files:
         return _empty(columns)
     wanted = list(dict.fromkeys(_KEYS + columns))
     # one table per part, in write order (the names sort by sequence number)
-    parts = [_read_groups(f, wanted, scan) for f in files]
+    parts, proven = zip(*(_read_groups(f, wanted, scan) for f in files), strict=True)
     ends = np.cumsum([t.num_rows for t in parts])
     rows = pa.concat_tables(parts)
-    keep = _row_mask(rows, scan)
-    if keep is not None:
+    keep = _row_mask(rows, scan, channels=not all(proven))
+    if keep is not None and not keep.all():
         rows = rows.filter(pa.array(keep))
         ends = np.concatenate([[0], np.cumsum(keep)])[ends]
     sizes = np.diff(ends, prepend=0)
