@@ -326,16 +326,16 @@ def _read_groups(path: str, columns: list[str], scan: _Scan) -> tuple[pa.Table, 
     return part.read_row_groups(groups, columns=columns, use_threads=False), proven
 
 
-def _read_bucket(folder: Path, columns: list[str], scan: _Scan) -> pd.DataFrame:
+def _read_bucket(folder: Path, columns: list[str], scan: _Scan, categories: bool) -> pd.DataFrame:
     """One bucket as pandas: every part file, later writes winning on (asset_ref, channel, day).
 
     Each part decodes only the row groups its footer admits, with its strings as dictionaries;
-    the row tests, the filter and the decoding to strings then run once over all the parts
-    (per part, on a bucket of 50 simulator parts, they cost as much as the decoding). The
-    channel test, the dearest, runs only when a footer does not prove it."""
+    the row tests, the filter and the decoding to strings (none for ``categories``) then run
+    once over all the parts (per part, on a bucket of 50 simulator parts, they cost as much as
+    the decoding). The channel test, the dearest, runs only when a footer does not prove it."""
     files = sorted(str(p) for p in folder.glob("part-*.parquet"))
     if not files:
-        return _empty(columns)
+        return _empty(columns, categories)
     wanted = list(dict.fromkeys(_KEYS + columns))
     # one table per part, in write order (the names sort by sequence number)
     parts, proven = zip(*(_read_groups(f, wanted, scan) for f in files), strict=True)
@@ -346,7 +346,7 @@ def _read_bucket(folder: Path, columns: list[str], scan: _Scan) -> pd.DataFrame:
         rows = rows.filter(pa.array(keep))
         ends = np.concatenate([[0], np.cumsum(keep)])[ends]
     sizes = np.diff(ends, prepend=0)
-    schema = pa.schema([SCHEMA.field(c) for c in wanted])
+    schema = _schema(wanted, categories)
     rows = pa.table([pc.cast(rows.column(c), schema.field(c).type) for c in wanted], schema=schema)
     tables = [rows.slice(int(e - n), int(n)) for e, n in zip(ends, sizes, strict=True)]
     table = latest_wins(tables) if len(tables) > 1 else tables[0]
@@ -367,22 +367,45 @@ def latest_wins(tables: list[pa.Table]) -> pa.Table:
     [1, 3]
     """
     table = pa.concat_tables(tables)
-    refs = pa.chunked_array([pc.unique(t.column("asset_ref")) for t in tables], pa.string())
+    refs = pa.chunked_array([_distinct_refs(t) for t in tables], pa.string())
     counts = pc.value_counts(refs)
     shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
     if len(shared) == 0:
         return table
     overlap = pc.is_in(table.column("asset_ref"), value_set=shared).to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(overlap)
-    sub = table.select(_KEYS).take(pa.array(rows)).append_column("_row", pa.array(rows))
+    sub = table.select(_KEYS).take(pa.array(rows))
+    sub = pa.table([_plain(c) for c in sub.columns], names=_KEYS).append_column(
+        "_row", pa.array(rows)
+    )
     last = sub.group_by(_KEYS, use_threads=False).aggregate([("_row", "max")])
     keep = ~overlap
     keep[last.column("_row_max").to_numpy()] = True
     return table.filter(pa.array(keep))
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return SCHEMA.empty_table().select(columns).to_pandas(date_as_object=False)
+def _plain(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``values`` without dictionary encoding."""
+    if pa.types.is_dictionary(values.type):
+        return pc.cast(values, values.type.value_type)
+    return values
+
+
+def _distinct_refs(table: pa.Table) -> pa.Array:
+    return pc.unique(_plain(pa.chunked_array([pc.unique(table.column("asset_ref"))])))
+
+
+def _schema(columns: list[str], categories: bool) -> pa.Schema:
+    """The dataset schema of ``columns``, strings as dictionaries for ``categories``."""
+    fields = [SCHEMA.field(c) for c in columns]
+    if categories:
+        as_dict = pa.dictionary(pa.int32(), pa.string())
+        fields = [f.with_type(as_dict) if f.type == pa.string() else f for f in fields]
+    return pa.schema(fields)
+
+
+def _empty(columns: list[str], categories: bool = False) -> pd.DataFrame:
+    return _schema(columns, categories).empty_table().to_pandas(date_as_object=False)
 
 
 def read_readings(
@@ -394,14 +417,17 @@ def read_readings(
     asset_refs: list[str] | None = None,
     columns: list[str] | None = None,
     buckets: Iterable[int] | None = None,
+    categories: bool = False,
 ) -> Any:
     """The daily readings as a lazy ``dask.dataframe.DataFrame``, one partition per bucket.
 
     Filters (``channels``, ``asset_refs``, ``start``/``end`` inclusive on ``day``) and the column
     selection are pushed down to pyarrow. ``buckets`` keeps whole buckets (every asset in them,
     no per-row test: cheaper than ``asset_refs`` when the caller wants most of their assets
-    and ignores the others). Each partition holds whole assets. An empty or missing dataset
-    gives an empty frame with the dataset's columns.
+    and ignores the others). ``categories`` gives ``asset_ref`` and ``channel`` as pandas
+    categoricals, as stored (decoding them to strings is a fifth of a bucket's read, and a
+    caller that groups by them would encode them again). Each partition holds whole assets.
+    An empty or missing dataset gives an empty frame with the dataset's columns.
 
     >>> import tempfile, pathlib
     >>> read_readings(pathlib.Path(tempfile.mkdtemp())).compute().columns.tolist()
@@ -421,7 +447,7 @@ def read_readings(
     if buckets is not None:
         chosen = {f"bucket={int(b):02d}" for b in buckets}
         folders = [f for f in folders if f.name in chosen]
-    meta = _empty(columns)
+    meta = _empty(columns, categories)
     if not folders:
         return dd.from_pandas(meta, npartitions=1)
     return dd.from_map(
@@ -429,6 +455,7 @@ def read_readings(
         folders,
         columns=columns,
         scan=_scan(channels, start, end, asset_refs),
+        categories=categories,
         meta=meta,
         enforce_metadata=False,
         label="read-readings",

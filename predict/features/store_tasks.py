@@ -85,6 +85,7 @@ def partition_task(
             # left join in base_features drops the others; cheaper than testing every row
             buckets=np.unique(partition_buckets(assets["asset_ref"])),
             columns=["asset_ref", "channel", "day", "value"],
+            categories=True,  # the window features encode them anyway
         ).compute(scheduler="sync")
     frame = base_features(
         assets,

@@ -111,7 +111,12 @@ def test_footers_skip_groups_and_every_filter_still_reads_the_reference(tmp_path
         {"start": "2030-01-01"},
     ]
     for filters in cases:
-        _same(read_readings(tmp_path, **filters).compute(), _reference(tmp_path, **filters))
+        got = read_readings(tmp_path, **filters).compute()
+        _same(got, _reference(tmp_path, **filters))
+        cats = read_readings(tmp_path, categories=True, **filters).compute()
+        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
+        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
+        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
     metas = [pq.ParquetFile(path).metadata for path in iter_part_files(tmp_path)]
     scan = _scan(["cycles"], "2025-01-10", "2025-12-31", None)
     admitted = sum(len(_row_groups(meta, scan)[0]) for meta in metas)
@@ -121,7 +126,12 @@ def test_footers_skip_groups_and_every_filter_still_reads_the_reference(tmp_path
         pq.write_table(pq.read_table(path), path)
         assert not _row_groups(pq.ParquetFile(path).metadata, scan)[1]
     for filters in cases:
-        _same(read_readings(tmp_path, **filters).compute(), _reference(tmp_path, **filters))
+        got = read_readings(tmp_path, **filters).compute()
+        _same(got, _reference(tmp_path, **filters))
+        cats = read_readings(tmp_path, categories=True, **filters).compute()
+        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
+        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
+        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
 
 
 def test_latest_wins_keeps_the_last_row_of_each_key_in_place() -> None:

@@ -280,3 +280,20 @@ def test_prefix_sums_are_cumsums_bit_for_bit():
     seen = np.where(has > 0, np.arange(50), -1)
     want_last = np.maximum.accumulate(seen, axis=1)[:, np.maximum(positions - 1, 0)]
     assert np.array_equal(last, np.where(positions > 0, want_last, -1))
+
+
+def test_categorical_refs_and_channels_give_the_same_frame():
+    """The store's ``categories`` read: categories unsorted, some unused, a channel not asked."""
+    part = _random_part(21)
+    refs = sorted(part["asset_ref"].unique())
+    shuffled = list(np.random.default_rng(2).permutation([*refs, "UNUSED-1", "UNUSED-0"]))
+    cat = part.assign(
+        asset_ref=pd.Categorical(part["asset_ref"], categories=shuffled),
+        channel=pd.Categorical(
+            part["channel"], categories=["trips", "not_a_feature", *CHANNELS[:3]]
+        ),
+    )
+    for cutoffs in ([pd.Timestamp("2024-03-01")], CUTOFFS):
+        got = reading_window_features(cat, cutoffs=cutoffs, channels=CHANNELS)
+        want = reading_window_features(part, cutoffs=cutoffs, channels=CHANNELS)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
