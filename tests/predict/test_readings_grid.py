@@ -297,3 +297,17 @@ def test_categorical_refs_and_channels_give_the_same_frame():
         got = reading_window_features(cat, cutoffs=cutoffs, channels=CHANNELS)
         want = reading_window_features(part, cutoffs=cutoffs, channels=CHANNELS)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_day_index_is_the_day_cast_for_every_unit():
+    origin = np.datetime64("2023-03-01")
+    days = pd.to_datetime(
+        ["1969-12-31 23:00", "2023-02-28 00:00", "2023-03-01 12:30", None, "2024-06-01 00:00"]
+    )
+    want = (np.asarray(days.to_numpy(), dtype="datetime64[D]") - origin).astype(np.int64)
+    for unit in ("ns", "us", "ms", "s", "D"):
+        got = rd._day_index(days.to_numpy().astype(f"datetime64[{unit}]"), origin)
+        assert np.array_equal(got[[0, 1, 2, 4]], want[[0, 1, 2, 4]]), unit
+        assert got[3] == -1  # NaT: off the grid
+    objects = np.array([pd.Timestamp("2023-03-05"), pd.Timestamp("2023-02-01")], dtype=object)
+    assert rd._day_index(objects, origin).tolist() == [4, -28]
