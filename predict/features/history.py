@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,11 +39,11 @@ _SPAN = 1_000_000.0  # key = asset code × span + day number (days since 1970 < 
 
 def history_meta() -> pd.DataFrame:
     """Empty frame with the dtypes of :func:`history_features` (Dask ``meta``)."""
-    data = {
-        "asset_ref": pd.Series([], dtype="str"),
-        "cutoff": pd.Series([], dtype="datetime64[ns]"),
+    data: dict[str, Any] = {
+        "asset_ref": pd.array([], dtype="str"),
+        "cutoff": np.empty(0, dtype="datetime64[ns]"),
     }
-    data.update({c: pd.Series([], dtype="float64") for c in HISTORY_COLUMNS})
+    data.update(dict.fromkeys(HISTORY_COLUMNS, np.empty(0)))
     return pd.DataFrame(data)
 
 
@@ -78,9 +79,11 @@ def history_features(
     meta = history_meta()
     if len(skeleton) == 0:
         return meta
-    refs = skeleton["asset_ref"].to_numpy(dtype=object)
-    codes_index = pd.Index(pd.unique(refs))
-    q_code = codes_index.get_indexer(refs).astype(np.float64)
+    # codes in Arrow (no Python string per row): the distinct refs in order of appearance
+    refs = pd.array(skeleton["asset_ref"], dtype="str")
+    codes, distinct = pd.factorize(refs, use_na_sentinel=False)
+    codes_index = pd.Index(distinct)
+    q_code = codes.astype(np.float64)
     q_day = _days(skeleton["cutoff"])
     wo = work_orders
     opened = pd.to_datetime(wo["opened_at"])
@@ -128,7 +131,7 @@ def history_features(
     prev_k, insp, repl = keys({"preventive"}), keys({"inspection"}), keys({"replacement"})
     out = pd.DataFrame(
         {
-            "asset_ref": pd.array(refs, dtype="str"),
+            "asset_ref": refs,
             "cutoff": skeleton["cutoff"].to_numpy(dtype="datetime64[ns]"),
             "failures_90d": count(fail, 90),
             "failures_365d": count(fail, 365),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from asset_model.readings_store import buckets_of, read_readings
 from predict.features.build import (
@@ -85,6 +86,7 @@ def partition_task(
             # left join in base_features drops the others; cheaper than testing every row
             buckets=np.unique(partition_buckets(assets["asset_ref"])),
             columns=["asset_ref", "channel", "day", "value"],
+            categories=True,  # the window features encode them anyway
         ).compute(scheduler="sync")
     frame = base_features(
         assets,
@@ -121,14 +123,20 @@ def partition_task(
     cross_cols = cross_asset_inputs(spec.channels, weather=spec.weather)
     counts = {"rows": len(frame), "sampled": int(frame["sampled"].sum())}
     counts["positives"] = int(frame["failed"].sum())
-    for cutoff, rows in frame.groupby("cutoff", sort=True):
+    cut = frame["cutoff"].to_numpy()
+    days = np.unique(cut)
+    for cutoff in days:
         name = f"part-{number:03d}.parquet"
         for sub in ("cross", "rows"):
             (spec.folder / sub / day_name(cutoff)).mkdir(parents=True, exist_ok=True)
-        rows[cross_cols].to_parquet(spec.folder / "cross" / day_name(cutoff) / name, index=False)
+        # one cutoff (scoring): the whole frame, not a copy of its ~200 columns
+        rows = frame if len(days) == 1 else frame[cut == cutoff]
+        # to Arrow once for both files, on this thread (pandas' to_parquet starts a pool)
+        table = pa.Table.from_pandas(rows, preserve_index=False, nthreads=1)
+        pq.write_table(table.select(cross_cols), spec.folder / "cross" / day_name(cutoff) / name)
         if pd.Timestamp(cutoff) not in whole and rate < 1.0:
-            rows = rows[rows["sampled"].to_numpy()]
-        rows.to_parquet(spec.folder / "rows" / day_name(cutoff) / name, index=False)
+            table = table.filter(pa.array(rows["sampled"].to_numpy()))
+        pq.write_table(table, spec.folder / "rows" / day_name(cutoff) / name)
     return counts
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from asset_model import read_readings, write_daily
-from asset_model.readings_store import latest_wins
+from asset_model.readings_store import _row_groups, _scan, iter_part_files, latest_wins
 
 KEYS = ["asset_ref", "channel", "day"]
 
@@ -44,6 +45,8 @@ def _reference(folder: Path, **filters) -> pd.DataFrame:
             frame = frame[frame["asset_ref"].isin(filters["asset_refs"])]
         if filters.get("start") is not None:
             frame = frame[frame["day"] >= pd.Timestamp(filters["start"])]
+        if filters.get("end") is not None:
+            frame = frame[frame["day"] <= pd.Timestamp(filters["end"])]
         out.append(frame.drop_duplicates(KEYS, keep="last"))
     return pd.concat(out, ignore_index=True)
 
@@ -89,6 +92,46 @@ def test_filters_apply_before_the_later_write_wins(tmp_path: Path) -> None:
     cols = read_readings(tmp_path, columns=["value"], **filters).compute()
     assert cols.columns.tolist() == ["value"]
     assert cols["value"].tolist() == got["value"].tolist()
+
+
+def test_footers_skip_groups_and_every_filter_still_reads_the_reference(tmp_path: Path) -> None:
+    """Several years and writers, some wholly outside the filters: the groups the footers rule
+    out are not read, and what is read equals the reference, rows in the same order."""
+    rng = np.random.default_rng(11)
+    refs = [f"Y{i:03d}" for i in range(24)]
+    for w in range(6):
+        daily = _random_daily(rng, refs, 500)
+        daily["day"] += pd.to_timedelta(rng.integers(0, 3, len(daily)) * 365 + 300 * (w == 5), "D")
+        write_daily(tmp_path, daily.drop_duplicates(KEYS), file_key=f"w{w}")
+    cases = [
+        {},
+        {"start": "2025-01-10", "end": "2025-12-31"},
+        {"channels": ["cycles"], "start": "2024-01-25", "end": "2025-01-05"},
+        {"channels": ["supply_temp_c", "energy_kwh"], "asset_refs": refs[::4], "end": "2024-02-01"},
+        {"start": "2030-01-01"},
+    ]
+    for filters in cases:
+        got = read_readings(tmp_path, **filters).compute()
+        _same(got, _reference(tmp_path, **filters))
+        cats = read_readings(tmp_path, categories=True, **filters).compute()
+        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
+        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
+        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
+    metas = [pq.ParquetFile(path).metadata for path in iter_part_files(tmp_path)]
+    scan = _scan(["cycles"], "2025-01-10", "2025-12-31", None)
+    admitted = sum(len(_row_groups(meta, scan)[0]) for meta in metas)
+    assert 0 < admitted < sum(meta.num_row_groups for meta in metas) / 4
+    # every other part in the earlier layout (one group, every channel): the channel test runs
+    for path in list(iter_part_files(tmp_path))[::2]:
+        pq.write_table(pq.read_table(path), path)
+        assert not _row_groups(pq.ParquetFile(path).metadata, scan)[1]
+    for filters in cases:
+        got = read_readings(tmp_path, **filters).compute()
+        _same(got, _reference(tmp_path, **filters))
+        cats = read_readings(tmp_path, categories=True, **filters).compute()
+        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
+        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
+        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
 
 
 def test_latest_wins_keeps_the_last_row_of_each_key_in_place() -> None:

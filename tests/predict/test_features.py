@@ -258,3 +258,42 @@ def test_no_cutoff_is_a_clear_error():
     assets, wo, readings, _ = _tiny_inputs()
     with pytest.raises(PredictError, match="no cutoff dates"):
         build_features(assets, wo, readings, [])
+
+
+def test_history_rows_match_their_own_orders_row_by_row():
+    """Many assets over several cutoffs, rows in any order, orders of assets not in the rows:
+    counts and recencies equal a row-by-row reading of each asset's own orders."""
+    rng = np.random.default_rng(8)
+    refs = [f"H{i:02d}" for i in range(40)]
+    cutoffs = [pd.Timestamp("2023-01-01"), CUT, pd.Timestamp("2024-09-01")]
+    sk = pd.DataFrame(
+        {
+            "asset_ref": np.repeat(refs, len(cutoffs)),
+            "cutoff": np.tile(cutoffs, len(refs)),
+            "category": "boiler",
+            "installed_on": pd.Timestamp("2005-01-01"),
+        }
+    ).sample(frac=1.0, random_state=1)
+    sk["asset_ref"] = sk["asset_ref"].astype("str")
+    n = 600
+    wo = pd.DataFrame(
+        {
+            "asset_ref": rng.choice([*refs, "ELSEWHERE-1", "ELSEWHERE-2"], n),
+            "kind": rng.choice(["failure", "preventive", "corrective"], n),
+            "opened_at": pd.Timestamp("2021-01-01")
+            + pd.to_timedelta(rng.integers(0, 1400, n), "D"),
+        }
+    )
+    out = history_features(sk, wo)
+    for row, got in zip(sk.itertuples(), out.itertuples(), strict=True):
+        assert got.asset_ref == row.asset_ref
+        mine = wo[(wo["asset_ref"] == row.asset_ref) & (wo["opened_at"] < row.cutoff)]
+        age = (row.cutoff - mine["opened_at"]).dt.days
+        fail = age[mine["kind"] == "failure"]
+        assert got.failures_90d == (fail <= 90).sum()
+        assert got.failures_365d == (fail <= 365).sum()
+        assert got.failures_all == len(fail)
+        service = age[mine["kind"] == "preventive"]
+        for name, ages in (("days_since_failure", fail), ("days_since_service", service)):
+            want = float(ages.min()) if len(ages) else np.nan
+            np.testing.assert_equal(getattr(got, name), want)
