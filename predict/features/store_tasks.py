@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import dask
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from asset_model.readings_store import buckets_of, read_readings
 from predict.features.build import (
@@ -66,6 +68,22 @@ def partition_of(asset_ref: pd.Series, partitions: int) -> np.ndarray:
     return partition_buckets(asset_ref) % partitions
 
 
+def concat_buckets(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Bucket frames in one, their categoricals' categories unioned: pandas' concat turns
+    categoricals of different categories back into strings (a partition of 4 buckets of a
+    1 M-asset stock read in 6.8 s instead of 2.7 s)."""
+    if len(frames) == 1:
+        return frames[0]
+    out = {}
+    for name in frames[0].columns:
+        columns = [f[name] for f in frames]
+        if isinstance(columns[0].dtype, pd.CategoricalDtype):
+            out[name] = pd.Series(union_categoricals(columns))
+        else:
+            out[name] = pd.concat(columns, ignore_index=True)
+    return pd.DataFrame(out)
+
+
 def partition_task(
     number: int,
     spec: StoreSpec,
@@ -77,7 +95,7 @@ def partition_task(
     """Pass 1 on one partition of assets: base features (+ labels, sample), one file per cutoff."""
     readings = None
     if spec.channels and spec.readings_dir is not None and len(assets):
-        readings = read_readings(
+        buckets = read_readings(
             spec.readings_dir,
             channels=spec.channels,
             start=min(spec.cutoffs) - pd.Timedelta(days=LOOKBACK_DAYS),
@@ -87,7 +105,8 @@ def partition_task(
             buckets=np.unique(partition_buckets(assets["asset_ref"])),
             columns=["asset_ref", "channel", "day", "value"],
             categories=True,  # the window features encode them anyway
-        ).compute(scheduler="sync")
+        ).to_delayed()
+        readings = concat_buckets(list(dask.compute(*buckets, scheduler="sync")))
     frame = base_features(
         assets,
         work_orders,

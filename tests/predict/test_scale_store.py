@@ -190,3 +190,18 @@ def test_partitions_hold_whole_buckets_and_scoring_takes_larger_ones():
     assert [store_partitions(n) for n in (1, 10_000, 15_000, 30_000, 644_401)] == [1, 1, 2, 4, 64]
     assert store_partitions(999_458, ASSETS_PER_SCORING_PARTITION) == 16
     assert all(64 % store_partitions(n) == 0 for n in range(1, 2_000_000, 7_919))
+
+
+def test_bucket_frames_keep_their_categoricals_when_concatenated():
+    from predict.features.store_tasks import concat_buckets
+
+    a = pd.DataFrame(
+        {"asset_ref": pd.Categorical(["A", "B"]), "channel": pd.Categorical(["c", "c"])}
+    ).assign(value=[1.0, 2.0])
+    b = pd.DataFrame({"asset_ref": pd.Categorical(["C"]), "channel": pd.Categorical(["d"])})
+    b = b.assign(value=[3.0])
+    out = concat_buckets([a, b])
+    assert isinstance(out["asset_ref"].dtype, pd.CategoricalDtype)
+    assert out["asset_ref"].tolist() == ["A", "B", "C"]
+    assert out["channel"].tolist() == ["c", "c", "d"]
+    assert out["value"].tolist() == [1.0, 2.0, 3.0]
