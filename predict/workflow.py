@@ -45,6 +45,7 @@ from predict.features.store import (
     WORK_ORDER_INPUTS,
     FeatureStore,
     features_at,
+    warm_workers,
     write_feature_store,
 )
 from predict.labels import time_split
@@ -263,6 +264,7 @@ def train_from_workspace(
     """
     if not isinstance(horizon_days, int) or horizon_days <= 0:
         raise PredictError(f"`horizon_days` must be a positive int. Got {horizon_days!r}.")
+    warm_workers(client)
     data = load_workspace_data(session, readings_dir)
     end = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     wo = data.work_orders[data.work_orders["opened_at"] < end]
@@ -386,6 +388,7 @@ def score_workspace(
     """
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
+    warm_workers(client)
     data = load_workspace_data(session, readings_dir)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)

@@ -24,6 +24,9 @@ tasks themselves are in :mod:`predict.features.store_tasks`. On a multi-node clu
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import importlib
 import json
 import shutil
 from collections.abc import Mapping, Sequence
@@ -31,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from asset_model.readings_store import N_BUCKETS
@@ -87,6 +91,17 @@ class FeatureStore:
 
     def path_of(self, cutoff: pd.Timestamp) -> Path:
         return self.folder / "features" / f"{pd.Timestamp(cutoff):%Y-%m-%d}.parquet"
+
+
+def warm_workers(client: Any) -> None:
+    """Have every worker import the task modules now, without waiting: the imports (LightGBM,
+    scikit-learn, numba kernels) take each worker ~6 s, which the first tasks otherwise wait
+    for; started first, they run while the caller reads the registry."""
+    if client is not None:  # in a thread of each worker: its event loop keeps answering
+        load = functools.partial(
+            asyncio.to_thread, importlib.import_module, "predict.features.store_tasks"
+        )
+        client.run(load, wait=False)
 
 
 def _compute(tasks: list[Any], client: Any) -> list[Any]:
@@ -147,22 +162,46 @@ def _pass_one(
     assets = assets[[c for c in assets.columns if c in ASSET_INPUTS]].reset_index(drop=True)
     work_orders = work_orders[[c for c in work_orders.columns if c in WORK_ORDER_INPUTS]]
     part_a = partition_of(assets["asset_ref"], partitions)
-    ref_part = dict(zip(assets["asset_ref"].astype("str"), part_a, strict=True))
-    wo_part = work_orders["asset_ref"].astype("str").map(ref_part).to_numpy()
+    wo_part = _work_order_partitions(assets["asset_ref"], part_a, work_orders["asset_ref"])
     d_dju = _delayed(dju) if spec.weather else None
     d_spec = _delayed(spec)
     tasks = []
+    # one stable sort, then slices: 64 boolean masks over a million rows cost seconds
+    a_rows, a_ends = _groups(part_a, partitions)
+    w_rows, w_ends = _groups(wo_part, partitions)
     for k in range(partitions):
-        mine = assets[part_a == k]
+        mine = assets.take(a_rows[a_ends[k] : a_ends[k + 1]])
         if len(mine) == 0:
             continue
         key = None
         if spec.weather:
             assert weather_key is not None
             key = weather_key.reindex(mine["asset_ref"].astype("str").unique())
-        wo = work_orders[wo_part == k]
+        wo = work_orders.take(w_rows[w_ends[k] : w_ends[k + 1]])
         tasks.append(dask.delayed(partition_task)(k, d_spec, mine, wo, key, d_dju))
     return _compute(tasks, client)
+
+
+def _work_order_partitions(
+    asset_ref: pd.Series, part_a: np.ndarray, wo_ref: pd.Series
+) -> np.ndarray:
+    """The partition of each work order's asset (−1 for an asset not in ``asset_ref``); a
+    repeated ``asset_ref`` counts where it last appears."""
+    refs = pd.Index(asset_ref.astype("str"))
+    if not refs.is_unique:
+        last = ~refs.duplicated(keep="last")
+        refs, part_a = refs[last], part_a[last]
+    at = refs.get_indexer(wo_ref.astype("str"))
+    if len(refs) == 0:
+        return at  # all −1
+    return np.where(at >= 0, part_a[np.maximum(at, 0)], -1)
+
+
+def _groups(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions sorted by label (stable) and where each label 0..n−1 starts and ends."""
+    rows = np.argsort(labels, kind="stable")
+    ends = np.searchsorted(labels[rows], np.arange(n + 1), side="left")
+    return rows, ends
 
 
 def write_feature_store(

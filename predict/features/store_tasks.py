@@ -59,7 +59,7 @@ def day_name(c: pd.Timestamp) -> str:
 
 def partition_buckets(asset_ref: pd.Series) -> np.ndarray:
     """The readings bucket of each asset."""
-    refs = pa.array(asset_ref.astype("str").to_numpy(dtype=object), type=pa.string())
+    refs = pa.array(asset_ref.astype("str").array, type=pa.string())  # Arrow-backed: no copy
     return buckets_of(refs).astype(np.int64)
 
 
