@@ -57,6 +57,17 @@ def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
     )
 
 
+def _check_reads(folder: Path, cases: list[dict]) -> None:
+    """Each filter reads what the plain pandas reference gives, as strings and as categoricals."""
+    for filters in cases:
+        got = read_readings(folder, **filters).compute()
+        _same(got, _reference(folder, **filters))
+        cats = read_readings(folder, categories=True, **filters).compute()
+        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
+        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
+        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
+
+
 @pytest.mark.parametrize("writers", [1, 2, 5])
 def test_overlapping_writers_later_part_wins(tmp_path: Path, writers: int) -> None:
     rng = np.random.default_rng(writers)
@@ -110,13 +121,7 @@ def test_footers_skip_groups_and_every_filter_still_reads_the_reference(tmp_path
         {"channels": ["supply_temp_c", "energy_kwh"], "asset_refs": refs[::4], "end": "2024-02-01"},
         {"start": "2030-01-01"},
     ]
-    for filters in cases:
-        got = read_readings(tmp_path, **filters).compute()
-        _same(got, _reference(tmp_path, **filters))
-        cats = read_readings(tmp_path, categories=True, **filters).compute()
-        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
-        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
-        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
+    _check_reads(tmp_path, cases)
     metas = [pq.ParquetFile(path).metadata for path in iter_part_files(tmp_path)]
     scan = _scan(["cycles"], "2025-01-10", "2025-12-31", None)
     admitted = sum(len(_row_groups(meta, scan)[0]) for meta in metas)
@@ -125,13 +130,7 @@ def test_footers_skip_groups_and_every_filter_still_reads_the_reference(tmp_path
     for path in list(iter_part_files(tmp_path))[::2]:
         pq.write_table(pq.read_table(path), path)
         assert not _row_groups(pq.ParquetFile(path).metadata, scan)[1]
-    for filters in cases:
-        got = read_readings(tmp_path, **filters).compute()
-        _same(got, _reference(tmp_path, **filters))
-        cats = read_readings(tmp_path, categories=True, **filters).compute()
-        assert isinstance(cats["asset_ref"].dtype, pd.CategoricalDtype)
-        assert isinstance(cats["channel"].dtype, pd.CategoricalDtype)
-        _same(cats.astype({"asset_ref": "str", "channel": "str"}), got)
+    _check_reads(tmp_path, cases)
 
 
 def test_latest_wins_keeps_the_last_row_of_each_key_in_place() -> None:
