@@ -268,20 +268,22 @@ def _daily_wide(readings_pdf: pd.DataFrame) -> pd.DataFrame:
     rows = readings_pdf[ok]
     d_code, days = pd.factorize(rows["day"], sort=True)
     r_code, refs = pd.factorize(rows["asset_ref"].astype("str"), sort=True)
-    cell = d_code.astype(np.int64) * len(refs) + r_code
-    grid = np.full(len(days) * len(refs), np.nan)
     if rows["value"].dtype == np.float64:
+        cell = d_code.astype(np.int64) * len(refs) + r_code
+        grid = np.full(len(days) * len(refs), np.nan)
         grid[cell] = rows["value"].to_numpy()
-    # fewer filled cells than rows: some (day, asset) has several values, which the mean takes
-    # (counting the cells costs nothing next to np.unique: 5 s on a million assets' weather)
-    if rows["value"].dtype != np.float64 or np.count_nonzero(~np.isnan(grid)) != len(cell):
-        wide = readings_pdf.pivot_table(
-            index="day", columns="asset_ref", values="value", aggfunc="mean"
-        )
-        wide.columns = [str(c) for c in wide.columns]
-        return wide
-    index = pd.DatetimeIndex(days, name="day")
-    return pd.DataFrame(grid.reshape(len(days), len(refs)), index=index, columns=list(refs))
+        # as many filled cells as rows: one value per (day, asset) (counting the cells costs
+        # nothing next to np.unique: 5 s on a million assets' weather)
+        if np.count_nonzero(~np.isnan(grid)) == len(cell):
+            index = pd.DatetimeIndex(days, name="day")
+            grid = grid.reshape(len(days), len(refs))
+            return pd.DataFrame(grid, index=index, columns=list(refs))
+    # several values for some (day, asset), which the mean takes, or values not float
+    wide = readings_pdf.pivot_table(
+        index="day", columns="asset_ref", values="value", aggfunc="mean"
+    )
+    wide.columns = [str(c) for c in wide.columns]
+    return wide
 
 
 def weather_inputs(

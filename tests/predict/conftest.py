@@ -252,15 +252,25 @@ def world_ws(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def frames(world_ws):
-    """The tiny world's training frames: features, labels, time split and loaded data."""
-    from predict import load_workspace_data, make_labels, monthly_cutoffs, time_split
-    from predict.workflow import _features
+def world_data(world_ws):
+    """The tiny world's workspace, what predict loads of it, and its monthly cutoffs after a
+    90-day warm-up."""
+    from predict import load_workspace_data, monthly_cutoffs
 
     ws, _ = world_ws
     with ws.session() as session:
         data = load_workspace_data(session, ws.readings_dir)
     cutoffs = monthly_cutoffs(data.history_start + pd.Timedelta(days=90), data.history_end)
+    return ws, data, cutoffs
+
+
+@pytest.fixture(scope="module")
+def frames(world_data):
+    """The tiny world's training frames: features, labels, time split and loaded data."""
+    from predict import make_labels, time_split
+    from predict.workflow import _features
+
+    ws, data, cutoffs = world_data
     cutoffs = [c for c in cutoffs if c + pd.Timedelta(days=90) <= data.history_end]
     features = _features(data, ws.readings_dir, cutoffs, None)
     labels = make_labels(features, data.work_orders, history_end=data.history_end)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from predict import load_workspace_data, monthly_cutoffs, score, train_from_workspace
+from predict import score, train_from_workspace
 from predict.errors import PredictError
 from predict.features.store import features_at, read_features, write_feature_store
 from predict.labels import make_labels
@@ -21,11 +21,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWa
 
 
 @pytest.fixture(scope="module")
-def data(world_ws):
-    ws, _ = world_ws
-    with ws.session() as session:
-        d = load_workspace_data(session, ws.readings_dir)
-    cutoffs = monthly_cutoffs(d.history_start + pd.Timedelta(days=90), d.history_end)
+def data(world_data):
+    ws, d, cutoffs = world_data
     return ws, d, cutoffs[::4]  # every fourth month: enough rows, a quick test
 
 
