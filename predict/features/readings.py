@@ -19,12 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from predict.features import window_sums as ws
+from predict.features.spikes import SPIKE_WINDOW_DAYS, drop_spikes
 from predict.features.window_sums import prefix_sums
 
 #: (name, window length in days) of the plain means.
 MEAN_WINDOWS = (7, 30, 90)
-#: Days of history before the first cutoff that the grid keeps (the longest window used).
-LOOKBACK_DAYS = 365
+#: Days of history before the first cutoff that the grid keeps: the longest window (a year) and
+#: the days that judge its first readings for spikes.
+LOOKBACK_DAYS = 365 + SPIKE_WINDOW_DAYS
 #: Daily degree-day base (French DJU, contract 3).
 DJU_BASE_C = 18.0
 _BLOCK = 2048
@@ -203,6 +205,7 @@ def reading_window_features(
             have = np.flatnonzero(has)
             grid = np.full((len(have), n_days), np.nan)
             grid[(np.cumsum(has) - 1)[a], rows.days[mine]] = rows.values[mine]
+            grid = drop_spikes(grid)
             d = dju_grid[b0:b1][have] if dju_grid is not None else None
             for name, v in _stats(grid, d, ends, positions).items():
                 full = np.repeat(empty[name], b1 - b0, axis=0)

@@ -14,6 +14,7 @@ import pytest
 
 from predict.features import readings as rd
 from predict.features.readings import reading_window_features, readings_meta
+from predict.features.spikes import drop_spikes
 
 CHANNELS = ["energy_kwh", "cycles", "supply_temp_c", "trips"]  # "trips" is never read
 
@@ -131,6 +132,7 @@ def _dense_reference(part, cutoffs, channels, dju=None, weather_key=None) -> pd.
         sel = chans == ch
         grid = np.full((len(assets), n_days), np.nan)
         grid[a_idx[sel], days[sel]] = val[sel]
+        grid = drop_spikes(grid)  # tested on its own in test_spikes.py
         has = np.isfinite(grid)
         x = np.where(has, grid, 0.0)
         for k, v in _channel_stats(x, has.astype(float), t, ends, n_days).items():
