@@ -53,6 +53,27 @@ def auc_pair(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return float(average_precision_score(y, p)), float(roc_auc_score(y, p))
 
 
+def raw_means(readings_dir: Path, features: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
+    """Each row's plain 30-day mean per channel, straight from the readings (no cleaning of
+    ours: what an analyst computes), aligned on ``features`` (columns ``<channel>__mean30``)."""
+    from asset_model.readings_store import read_readings
+
+    out = pd.DataFrame(index=features.index)
+    keys = features[["asset_ref", "cutoff"]].astype({"asset_ref": "str"})
+    for ch in channels:
+        r = read_readings(readings_dir, channels=[ch]).compute()
+        wide = r.astype({"asset_ref": "str"}).pivot_table(
+            index="day", columns="asset_ref", values="value", aggfunc="mean"
+        )
+        wide = wide.reindex(pd.date_range(wide.index.min(), wide.index.max(), freq="D"))
+        # the mean of the readings of [cutoff - 30, cutoff): rolling over the day before
+        mean30 = wide.rolling(30, min_periods=1).mean().shift(1)
+        long = mean30.stack().rename(f"{ch}__mean30").rename_axis(["cutoff", "asset_ref"])
+        merged = keys.merge(long.reset_index(), on=["asset_ref", "cutoff"], how="left")
+        out[f"{ch}__mean30"] = merged[f"{ch}__mean30"].to_numpy()
+    return out
+
+
 def plain_lightgbm(features, y, idx, channels) -> np.ndarray:
     """What a hurried analyst builds: raw 30-day means per channel + age, default LightGBM."""
     cols = ["age_years"] + [f"{c}__mean30" for c in channels]
@@ -206,6 +227,10 @@ def main(argv: list[str] | None = None) -> None:
     from predict.baselines import PastFailureRateBaseline, WeibullAgeBaseline
 
     tr = features.iloc[idx["train"]]
+    # the analyst's LightGBMs read their own raw means, not our cleaned windows
+    means = raw_means(ws.readings_dir, features, data.channels)
+    analyst = features.copy()
+    analyst[means.columns] = means  # same columns, same order: only the values are raw
     preds = {
         "model": art.predict_proba(test),
         "weibull_age": WeibullAgeBaseline(args.horizon)
@@ -214,8 +239,8 @@ def main(argv: list[str] | None = None) -> None:
         "past_failure_rate": PastFailureRateBaseline()
         .fit(tr, y[idx["train"]])
         .predict_proba(test)[:, 1],
-        "plain_lightgbm": plain_lightgbm(features, y, idx, data.channels),
-        "simple_lightgbm_with_category": simple_lightgbm(features, y, idx, data.channels),
+        "plain_lightgbm": plain_lightgbm(analyst, y, idx, data.channels),
+        "simple_lightgbm_with_category": simple_lightgbm(analyst, y, idx, data.channels),
     }
     truth_path = args.workspace / "simulation" / "truth" / "monthly_risk.parquet"
     rows = []

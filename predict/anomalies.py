@@ -2,6 +2,8 @@
 
 Method (maintenance-facts §5.2, PRISM/CalTRACK style):
 
+0. Meter spikes are dropped (:func:`predict.features.spikes.drop_spikes`, judged by the 14 days
+   before each reading): one glitch in the last four weeks would otherwise read as a drift.
 1. Per meter (a dwelling GlobalId, or an asset with an energy channel), fit the daily model
    ``E = α + β·DJU`` by least squares on the baseline year before the last 4 weeks (β ≥ 0; no
    weather → β = 0). α is the base load (hot water, appliances), β the heating slope.
@@ -29,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from predict.features.peers import MAD_SCALE
+from predict.features.spikes import SPIKE_WINDOW_DAYS, drop_spikes
 
 ENERGY_CHANNEL = "energy_kwh"
 DEFAULT_PRICE_EUR_PER_KWH = 0.18
@@ -87,7 +90,9 @@ def meter_signatures(
     as_of = pd.Timestamp(as_of)
     start = as_of - pd.Timedelta(days=BASELINE_DAYS + RECENT_DAYS)
     split = as_of - pd.Timedelta(days=RECENT_DAYS)
-    p = part[(part["day"] >= start) & (part["day"] < as_of) & part["value"].notna()]
+    judged_from = start - pd.Timedelta(days=SPIKE_WINDOW_DAYS)
+    p = part[(part["day"] >= judged_from) & (part["day"] < as_of) & part["value"].notna()]
+    p = p[_not_spikes(p, judged_from) & (p["day"] >= start).to_numpy()]
     if len(p) == 0:
         return meta
     refs = p["asset_ref"].astype("str")
@@ -126,6 +131,18 @@ def meter_signatures(
         return meta
     out = pd.DataFrame(rows, columns=SIGNATURE_COLUMNS)
     return out.astype(meta.dtypes.to_dict())
+
+
+def _not_spikes(p: pd.DataFrame, origin: pd.Timestamp) -> np.ndarray:
+    """False for the readings :func:`~predict.features.spikes.drop_spikes` drops: one glitch in
+    the last four weeks (a tenfold day adds a third to their total) would raise a drift alert."""
+    if len(p) == 0:
+        return np.zeros(0, dtype=bool)
+    codes, refs = pd.factorize(p["asset_ref"])
+    days = (pd.DatetimeIndex(p["day"]).normalize() - origin).days.to_numpy()
+    grid = np.full((len(refs), int(days.max()) + 1), np.nan)
+    grid[codes, days] = p["value"].to_numpy(dtype=np.float64)
+    return np.isfinite(drop_spikes(grid)[codes, days])
 
 
 def _mod_z(x: pd.Series, groups: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:

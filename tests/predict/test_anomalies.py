@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from predict import detect_anomalies, meter_signatures
+from predict.anomalies import BASELINE_DAYS, RECENT_DAYS
 from predict.features.readings import degree_days
 
 AS_OF = pd.Timestamp("2024-03-01")
@@ -91,3 +92,18 @@ def test_meter_signature_recovers_base_load_and_heating_slope():
     assert s.loc[0, "alpha"] == pytest.approx(4.0, rel=1e-6)
     assert s.loc[0, "beta"] == pytest.approx(1.5, rel=1e-6)
     assert s.loc[0, "recent_ratio"] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_a_meter_glitch_in_the_last_weeks_is_not_a_drift():
+    days = pd.date_range(AS_OF - pd.Timedelta(days=400), AS_OF - pd.Timedelta(days=1))
+    value = np.random.default_rng(1).lognormal(np.log(6.0), 0.08, len(days))
+    value[-10] *= 10  # one day read ten times too high (a meter reset, a cumulative index)
+    part = pd.DataFrame({"asset_ref": "D1", "channel": "energy_kwh", "day": days, "value": value})
+    s = meter_signatures(part, as_of=AS_OF)
+    assert s.loc[0, "recent_ratio"] == pytest.approx(1.0, abs=0.05)
+    kept = np.delete(value[-RECENT_DAYS:], RECENT_DAYS - 10)
+    base = value[-(RECENT_DAYS + BASELINE_DAYS) : -RECENT_DAYS]
+    assert s.loc[0, "recent_ratio"] == pytest.approx(kept.mean() / base.mean(), rel=1e-9)
+    # a lasting rise is still a drift: the last four weeks 40 % above the baseline
+    part.loc[part.index[-RECENT_DAYS:], "value"] = value[-RECENT_DAYS:] * 1.4
+    assert meter_signatures(part, as_of=AS_OF).loc[0, "recent_ratio"] > 1.3
