@@ -58,13 +58,12 @@ def raw_means(readings_dir: Path, features: pd.DataFrame, channels: list[str]) -
     ours: what an analyst computes), aligned on ``features`` (columns ``<channel>__mean30``)."""
     from asset_model.readings_store import read_readings
 
-    out = pd.DataFrame(index=features.index)
+    out = pd.DataFrame(np.nan, index=features.index, columns=[f"{c}__mean30" for c in channels])
     keys = features[["asset_ref", "cutoff"]].astype({"asset_ref": "str"})
-    for ch in channels:
-        r = read_readings(readings_dir, channels=[ch]).compute()
-        wide = r.astype({"asset_ref": "str"}).pivot_table(
-            index="day", columns="asset_ref", values="value", aggfunc="mean"
-        )
+    readings = read_readings(readings_dir, channels=list(channels)).compute()
+    readings = readings.astype({"asset_ref": "str", "channel": "str"})
+    for ch, r in readings.groupby("channel", sort=False):
+        wide = r.pivot_table(index="day", columns="asset_ref", values="value", aggfunc="mean")
         wide = wide.reindex(pd.date_range(wide.index.min(), wide.index.max(), freq="D"))
         # the mean of the readings of [cutoff - 30, cutoff): rolling over the day before
         mean30 = wide.rolling(30, min_periods=1).mean().shift(1)
