@@ -34,7 +34,13 @@ from patrimoine.settings import Settings
 from patrimoine.workspace import open_workspace
 from predict.artifact import load_artifact
 
-STAGES = ("load_workspace_data", "asof_features", "score", "write_risk_scores")
+STAGES = (
+    "read_ahead_for_scoring",
+    "load_workspace_data",
+    "asof_features",
+    "score",
+    "write_risk_scores",
+)
 
 
 def _timed(name: str, fn: Callable[..., Any], seen: dict[str, Any]) -> Callable[..., Any]:

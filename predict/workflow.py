@@ -10,13 +10,14 @@ import contextlib
 import datetime as dt
 import shutil
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from asset_model import (
@@ -26,7 +27,7 @@ from asset_model import (
     insert_rows,
     work_orders_frame,
 )
-from asset_model.models import Building, ModelRun, RiskScore, Site
+from asset_model.models import Asset, Building, MaintenanceEvent, ModelRun, RiskScore, Site
 from asset_model.readings_footers import footer_groups, readings_channels, readings_span
 from asset_model.readings_store import N_BUCKETS, read_readings
 from predict.anomalies import (
@@ -44,7 +45,9 @@ from predict.features.store import (
     ASSET_INPUTS,
     WORK_ORDER_INPUTS,
     FeatureStore,
+    ReadAhead,
     features_at,
+    read_ahead,
     warm_workers,
     write_feature_store,
 )
@@ -104,41 +107,60 @@ def _site_of_building(session: Session) -> dict[str, str]:
     return {str(b): str(s) for b, s in session.execute(stmt).all()}
 
 
+@dataclass(frozen=True)
+class _ReadingsSide:
+    channels: list[str]
+    weather: pd.DataFrame
+    span: tuple[Any, Any]
+
+
+def _readings_side(readings_dir: Path) -> _ReadingsSide:
+    """What the load takes from the readings store: channels, weather rows and the span."""
+    groups = footer_groups(readings_dir)  # read once for the channels and the span
+    found = readings_channels(readings_dir, groups=groups)
+    channels = [c for c in found if c not in WEATHER_CHANNELS]
+    # here, not on a cluster, whose workers may be busy reading ahead
+    weather = read_readings(readings_dir, channels=list(WEATHER_CHANNELS)).compute(scheduler="sync")
+    span = readings_span(readings_dir, channels, groups=groups) if channels else (None, None)
+    return _ReadingsSide(channels, weather, span)
+
+
 def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
     """Assets, work orders (keyed by the asset's ``asset_ref``), weather and the history span.
 
     Only the registry columns predict reads (:data:`LOAD_ASSET_COLUMNS`, and the work orders'
     ``asset_id, asset_ref, kind, opened_at``): on a million assets the other columns and their
-    joins were half of the load."""
-    assets = assets_frame(session, columns=LOAD_ASSET_COLUMNS)
-    if assets.empty:
-        raise PredictError("the registry has no assets: ingest IFC files first")
-    wo = work_orders_frame(session, columns=["asset_id", "kind", "opened_at"])
-    ref_of = assets.set_index("asset_id")["asset_ref"]
-    wo = wo.assign(
-        asset_ref=wo["asset_id"].map(ref_of).astype("str"), opened_at=_naive(wo["opened_at"])
-    )[WORK_ORDER_INPUTS]
-    site_of = _site_of_building(session)
-    groups = footer_groups(readings_dir)  # read once for the channels and the span
-    found = readings_channels(readings_dir, groups=groups)
-    channels = [c for c in found if c not in WEATHER_CHANNELS]
-    weather = read_readings(readings_dir, channels=list(WEATHER_CHANNELS)).compute()
-    dju, key = weather_inputs(weather, assets, site_of)
+    joins were half of the load. The readings store's side (footers, weather) is read in a
+    thread meanwhile: Arrow works while the registry's rows are turned into Python."""
+    with ThreadPoolExecutor(1) as pool:
+        side = pool.submit(_readings_side, readings_dir)
+        assets = assets_frame(session, columns=LOAD_ASSET_COLUMNS)
+        if assets.empty:
+            raise PredictError("the registry has no assets: ingest IFC files first")
+        wo = work_orders_frame(session, columns=["asset_id", "kind", "opened_at"])
+        ref_of = assets.set_index("asset_id")["asset_ref"]
+        wo = wo.assign(
+            asset_ref=wo["asset_id"].map(ref_of).astype("str"), opened_at=_naive(wo["opened_at"])
+        )[WORK_ORDER_INPUTS]
+        site_of = _site_of_building(session)
+        buildings = buildings_frame(session)
+        readings = side.result()
+    channels = readings.channels
+    dju, key = weather_inputs(readings.weather, assets, site_of)
     starts, ends = [], []
     if len(wo):
         starts.append(wo["opened_at"].min())
         ends.append(wo["opened_at"].max())
-    if channels:
-        lo, hi = readings_span(readings_dir, channels, groups=groups)
-        if lo is not None:
-            starts.append(lo)
-            ends.append(hi)
+    lo, hi = readings.span
+    if lo is not None:
+        starts.append(lo)
+        ends.append(hi)
     if not starts:
         raise PredictError("no work orders and no readings: there is no history to learn from")
     return WorkspaceData(
         assets=assets,
         work_orders=wo,
-        buildings=buildings_frame(session),
+        buildings=buildings,
         dju=dju,
         weather_key=key,
         channels=channels,
@@ -224,13 +246,52 @@ def write_store(
 
 
 def asof_frame(
-    folder: Path, data: WorkspaceData, readings_dir: Path, cutoff: pd.Timestamp, client: Any
+    folder: Path,
+    data: WorkspaceData,
+    readings_dir: Path,
+    cutoff: pd.Timestamp,
+    client: Any,
+    ahead: ReadAhead | None = None,
 ) -> pd.DataFrame:
-    """Features of every asset of ``data`` at ``cutoff`` (installed or not, as scoring needs):
-    pass 1 through a feature store in ``folder``, then straight to the frame
-    (:func:`~predict.features.store.features_at`)."""
+    """Features of every asset of ``data`` at ``cutoff`` (installed or not, as scoring needs),
+    rows in no particular order: pass 1 through a feature store in ``folder``, then straight
+    to the frame (:func:`~predict.features.store.features_at`)."""
     inputs = _store_inputs(data, readings_dir, ASSETS_PER_SCORING_PARTITION)
-    return features_at(folder, cutoff=cutoff, client=client, drop_uninstalled=False, **inputs)
+    return features_at(
+        folder,
+        cutoff=cutoff,
+        client=client,
+        drop_uninstalled=False,
+        ordered=False,
+        ahead=ahead,
+        **inputs,
+    )
+
+
+def read_ahead_for_scoring(
+    session: Session, readings_dir: Path, artifact: ModelArtifact, as_of: Any, client: Any
+) -> ReadAhead | None:
+    """Start reading the readings of the as-of window on the workers, before the registry is
+    loaded (the load left the workers idle for a fifth of scoring a million assets).
+
+    The cutoff and the partitions are worked out as scoring will (as-of date, else the day
+    after the last reading or work order; active assets) from two small queries and the
+    readings footers; where they turn out otherwise, pass 1 reads for itself."""
+    channels = [c for c in artifact.metadata.get("channels", []) if c not in WEATHER_CHANNELS]
+    if client is None or not channels:
+        return None
+    active = session.scalar(select(func.count()).where(Asset.status == "active")) or 0
+    if as_of is not None:
+        cutoff = pd.Timestamp(as_of).normalize()
+    else:
+        last = select(func.max(MaintenanceEvent.opened_at))
+        ends = [readings_span(readings_dir, channels)[1], session.scalar(last)]
+        ends = [_naive(pd.Series([e])).iloc[0] for e in ends if e is not None]
+        if not ends:
+            return None
+        cutoff = max(ends).normalize() + pd.Timedelta(days=1)
+    partitions = store_partitions(active, ASSETS_PER_SCORING_PARTITION)
+    return read_ahead(client, readings_dir, channels, cutoff, partitions)
 
 
 @dataclass(frozen=True)
@@ -346,16 +407,18 @@ def asof_features(
     readings_dir: Path,
     cutoff: pd.Timestamp,
     client: Any,
+    ahead: ReadAhead | None = None,
 ) -> pd.DataFrame:
     """Features of every active asset at ``cutoff``, built as ``artifact`` was trained (its
-    channels, with or without weather), through a feature store in ``folder``."""
+    channels, with or without weather), through a feature store in ``folder``; rows in no
+    particular order."""
     channels = list(artifact.metadata.get("channels", data.channels))
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
     if not artifact.metadata.get("weather", False):
         # trained without weather: build without it so the features match the artifact
         scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
-    features = asof_frame(folder, scoped, readings_dir, cutoff, client)
+    features = asof_frame(folder, scoped, readings_dir, cutoff, client, ahead)
     artifact.check_features(features)
     return features
 
@@ -389,11 +452,13 @@ def score_workspace(
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
     warm_workers(client)
+    ahead = read_ahead_for_scoring(session, readings_dir, artifact, as_of, client)
     data = load_workspace_data(session, readings_dir)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     with _store_folder(store_dir, models_dir) as folder:
-        features = asof_features(folder, data, artifact, readings_dir, cutoff, client)
+        features = asof_features(folder, data, artifact, readings_dir, cutoff, client, ahead)
+    del ahead  # its futures: the workers free the readings
     scores = score(artifact, features, drivers_share=drivers_share)
     run_id = session.scalar(
         select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())
@@ -410,8 +475,10 @@ def score_workspace(
     horizon = int(artifact.metadata.get("horizon_days", 90))
     write_risk_scores(session, scores, model_run_id=run_id, as_of=cutoff, horizon_days=horizon)
     info = active.set_index("asset_id")[["asset_tag", "category", "building"]]
-    out = scores.join(info, on="asset_id")
-    return ScoreResult(scores=out[SCORE_CSV_COLUMNS], model_run_id=run_id, as_of=cutoff)
+    out = scores.join(info, on="asset_id")[SCORE_CSV_COLUMNS]
+    # by asset_ref, as the features were before: the few output columns, not the ~200 inputs
+    out = out.take(out["asset_ref"].argsort(kind="stable").to_numpy()).reset_index(drop=True)
+    return ScoreResult(scores=out, model_run_id=run_id, as_of=cutoff)
 
 
 def write_risk_scores(

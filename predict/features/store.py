@@ -43,11 +43,13 @@ from predict.features.build import finish_features
 from predict.features.store_tasks import (
     LABEL_COLUMNS,
     StoreSpec,
+    bucket_readings,
     cutoff_task,
     day_name,
     joined_rows,
     partition_of,
     partition_task,
+    window_span,
 )
 from predict.sampling import NegativeSample
 
@@ -73,6 +75,9 @@ ASSET_INPUTS = [
 WORK_ORDER_INPUTS = ["asset_id", "asset_ref", "kind", "opened_at"]
 #: Rows per cross-asset task (pass 2): one cutoff of a large stock, several of a small one.
 CROSS_ROWS_PER_TASK = 200_000
+#: Partitions read ahead at most: each holds its readings window in worker memory until its
+#: pass-1 task runs (~200 MB for 60,000 assets; a larger stock reads the rest in its tasks).
+READ_AHEAD_PARTITIONS = 16
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,59 @@ def warm_workers(client: Any) -> None:
             asyncio.to_thread, importlib.import_module, "predict.features.store_tasks"
         )
         client.run(load, wait=False)
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """Readings being read on the workers before pass 1 needs them: per partition, a future
+    of its buckets' frames, and the partitioning, channels and days they cover."""
+
+    partitions: int
+    channels: list[str]
+    start: pd.Timestamp
+    end: pd.Timestamp
+    futures: dict[int, Any]
+
+    def covers(self, spec: StoreSpec, partitions: int) -> bool:
+        start, end = window_span(spec.cutoffs)
+        return (
+            partitions == self.partitions
+            and set(spec.channels) <= set(self.channels)
+            and self.start <= start
+            and end <= self.end
+        )
+
+
+def read_ahead(
+    client: Any,
+    readings_dir: Path,
+    channels: Sequence[str],
+    cutoff: pd.Timestamp,
+    partitions: int,
+    *,
+    limit: int = READ_AHEAD_PARTITIONS,
+) -> ReadAhead | None:
+    """Start reading, on the workers, the readings the features at ``cutoff`` will need, for
+    the first ``limit`` of ``partitions``, and return at once: the caller does something else
+    meanwhile (scoring reads the registry, a third of its time on a million assets, while the
+    workers would wait). :func:`features_at` given the result uses what it covers and reads
+    the rest itself. None without a cluster (nothing would run meanwhile) or channels."""
+    if client is None or not channels or readings_dir is None:
+        return None
+    start, end = window_span([pd.Timestamp(cutoff)])
+    buckets = np.arange(N_BUCKETS)
+    futures = {
+        k: client.submit(
+            bucket_readings,
+            Path(readings_dir),
+            list(channels),
+            start,
+            end,
+            buckets[buckets % partitions == k],
+        )
+        for k in range(min(partitions, limit))
+    }
+    return ReadAhead(partitions, list(channels), start, end, futures)
 
 
 def _compute(tasks: list[Any], client: Any) -> list[Any]:
@@ -155,6 +213,7 @@ def _pass_one(
     dju: pd.DataFrame | None,
     partitions: int,
     client: Any,
+    ahead: ReadAhead | None = None,
 ) -> list[dict[str, int]]:
     """Pass 1: one task per non-empty partition of the assets; their row counts."""
     import dask
@@ -178,7 +237,10 @@ def _pass_one(
             assert weather_key is not None
             key = weather_key.reindex(mine["asset_ref"].astype("str").unique())
         wo = work_orders.take(w_rows[w_ends[k] : w_ends[k + 1]])
-        tasks.append(dask.delayed(partition_task)(k, d_spec, mine, wo, key, d_dju))
+        readings = (
+            ahead.futures.get(k) if ahead is not None and ahead.covers(spec, partitions) else None
+        )
+        tasks.append(dask.delayed(partition_task)(k, d_spec, mine, wo, key, d_dju, readings))
     return _compute(tasks, client)
 
 
@@ -298,6 +360,8 @@ def features_at(
     history_start: pd.Timestamp | None = None,
     partitions: int = N_BUCKETS,
     client: Any = None,
+    ordered: bool = True,
+    ahead: ReadAhead | None = None,
 ) -> pd.DataFrame:
     """The features at one cutoff: ``read_features(write_feature_store(..., [cutoff], ...))``.
 
@@ -305,7 +369,8 @@ def features_at(
     run here on the pass-1 files. With one cutoff there is nothing to keep for later reads, so
     the joined rows (~200 columns) are neither written to ``features/`` nor read back (what
     scoring does; training keeps its many cutoffs in the store). ``folder`` is emptied first
-    and left empty.
+    and left empty. ``ordered=False`` leaves the rows in no particular order (scoring sorts
+    its output instead). ``ahead``: readings already being read (:func:`read_ahead`).
 
     Examples
     --------
@@ -324,7 +389,7 @@ def features_at(
         drop_uninstalled=drop_uninstalled,
         history_start=history_start,
     )
-    _pass_one(spec, assets, work_orders, weather_key, dju, partitions, client)
+    _pass_one(spec, assets, work_orders, weather_key, dju, partitions, client, ahead)
     day = day_name(spec.cutoffs[0])
     if not (spec.folder / "cross" / day).is_dir():
         raise PredictError(f"the feature store {spec.folder} has no rows for these cutoffs")
@@ -332,7 +397,7 @@ def features_at(
     for sub in ("cross", "rows"):
         shutil.rmtree(spec.folder / sub, ignore_errors=True)
     frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
-    return finish_features(frame, spec.channels, weather=spec.weather)
+    return finish_features(frame, spec.channels, weather=spec.weather, ordered=ordered)
 
 
 def read_features(

@@ -12,7 +12,14 @@ from distributed import Client, LocalCluster
 
 from predict import score, train_from_workspace
 from predict.errors import PredictError
-from predict.features.store import features_at, read_features, write_feature_store
+from predict.features.store import (
+    ReadAhead,
+    features_at,
+    read_ahead,
+    read_features,
+    write_feature_store,
+)
+from predict.features.store_tasks import StoreSpec, bucket_readings
 from predict.labels import make_labels
 from predict.sampling import NegativeSample
 from predict.workflow import _features
@@ -88,6 +95,67 @@ def test_one_cutoff_straight_to_the_frame_is_the_store_frame(tmp_path, data, exp
     assert not any((tmp_path / "at").iterdir())  # nothing left behind
     with pytest.raises(PredictError, match="no rows"):
         features_at(tmp_path / "none", d.assets.iloc[:0], d.work_orders, None, cutoffs[-1])
+
+
+def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
+    # scoring reads the readings on the workers while the registry loads: the features must
+    # not depend on it, whether it covers every partition, some, a wider window, or nothing
+    ws, d, cutoffs = data
+    cutoff = cutoffs[-1]
+    one = expected[expected["cutoff"] == cutoff].reset_index(drop=True)
+    inputs = {"channels": d.channels, "buildings": d.buildings, "dju": d.dju}
+    inputs.update(weather_key=d.weather_key, partitions=3)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        some = read_ahead(client, ws.readings_dir, d.channels, cutoff, 3, limit=2)
+        assert sorted(some.futures) == [0, 1]
+        # 60 more days each side and the weather channel too: the windows keep only theirs
+        start, end = some.start - pd.Timedelta(days=60), some.end + pd.Timedelta(days=60)
+        channels = [*d.channels, "outdoor_temp_c"]
+        buckets = np.arange(64)
+        read = {
+            k: client.submit(
+                bucket_readings, ws.readings_dir, channels, start, end, buckets[buckets % 3 == k]
+            )
+            for k in range(3)
+        }
+        wider = ReadAhead(3, channels, start, end, read)
+        other = read_ahead(client, ws.readings_dir, d.channels, cutoff, 4)  # other partitions
+        spec = StoreSpec(tmp_path, ws.readings_dir, [cutoff], list(d.channels), weather=True)
+        assert some.covers(spec, 3)
+        assert wider.covers(spec, 3)
+        assert not other.covers(spec, 3)
+        for ahead in (some, wider, other):
+            got = features_at(
+                tmp_path / "at",
+                d.assets,
+                d.work_orders,
+                ws.readings_dir,
+                cutoff,
+                client=client,
+                ahead=ahead,
+                **inputs,
+            )
+            pd.testing.assert_frame_equal(got, one)
+        # what was read ahead is what the windows see: nothing read, no window statistics
+        blank = ReadAhead(3, channels, start, end, {k: client.submit(list, []) for k in range(3)})
+        got = features_at(
+            tmp_path / "at",
+            d.assets,
+            d.work_orders,
+            ws.readings_dir,
+            cutoff,
+            client=client,
+            ahead=blank,
+            **inputs,
+        )
+        assert one["cycles__mean30"].notna().any()
+        assert got["cycles__mean30"].isna().all()
+    assert read_ahead(None, ws.readings_dir, d.channels, cutoff, 3) is None
 
 
 def test_negative_sample_keeps_every_positive_and_is_seeded(tmp_path, data, expected):
@@ -189,16 +257,16 @@ def test_partitions_hold_whole_buckets_and_scoring_takes_larger_ones():
     assert all(64 % store_partitions(n) == 0 for n in range(1, 2_000_000, 7_919))
 
 
-def test_bucket_frames_keep_their_categoricals_when_concatenated():
-    from predict.features.store_tasks import concat_buckets
+def test_window_features_of_bucket_frames_equal_those_of_their_concatenation():
+    from predict.features.build import readings_features
 
-    a = pd.DataFrame(
-        {"asset_ref": pd.Categorical(["A", "B"]), "channel": pd.Categorical(["c", "c"])}
-    ).assign(value=[1.0, 2.0])
-    b = pd.DataFrame({"asset_ref": pd.Categorical(["C"]), "channel": pd.Categorical(["d"])})
-    b = b.assign(value=[3.0])
-    out = concat_buckets([a, b])
-    assert isinstance(out["asset_ref"].dtype, pd.CategoricalDtype)
-    assert out["asset_ref"].tolist() == ["A", "B", "C"]
-    assert out["channel"].tolist() == ["c", "c", "d"]
-    assert out["value"].tolist() == [1.0, 2.0, 3.0]
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    a = pd.DataFrame({"asset_ref": "A", "channel": "cycles", "day": days, "value": 1.0})
+    b = pd.DataFrame({"asset_ref": "B", "channel": "cycles", "day": days, "value": 3.0})
+    b.loc[5, "value"] = 50.0
+    cut = [pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-10")]
+    both = readings_features(pd.concat([a, b], ignore_index=True), cut, ["cycles"])
+    apart = readings_features([a, b], cut, ["cycles"])
+    pd.testing.assert_frame_equal(apart, both)
+    assert apart["asset_ref"].tolist() == ["A", "A", "B", "B"]
+    assert apart["cycles__mean30"].round(6).tolist()[:2] == [1.0, 1.0]
