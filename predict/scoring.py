@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,36 @@ from predict.survival import DEFAULT_LIFE_YEARS, PRIOR_SHAPE, remaining_life_yea
 
 SCORE_COLUMNS = ["asset_id", "asset_ref", "p_failure", "remaining_life_years", "drivers"]
 RISK_CLIP = (0.2, 5.0)
+
+
+@dataclass(frozen=True)
+class ScoreReference:
+    """What scoring a row takes from the whole stock: the median of the age baseline's offset
+    (the drivers credit the offset relative to it) and each category's median age (the age of
+    an asset of unknown age). Scoring a stock in parts gives every part the stock's."""
+
+    offset_median: float
+    median_age: dict[str, float]
+
+
+#: The columns :func:`score_reference` reads (with the age baseline's own age column).
+REFERENCE_COLUMNS = ["category", "age_years", "effective_age_years"]
+
+
+def _age(features: pd.DataFrame) -> pd.Series:
+    age = features["effective_age_years"].astype("float64")
+    return age.fillna(features["age_years"].astype("float64"))
+
+
+def score_reference(artifact: ModelArtifact, frame: pd.DataFrame) -> ScoreReference:
+    """The stock-wide figures of :class:`ScoreReference`, from ``frame`` (every asset scored,
+    at least :data:`REFERENCE_COLUMNS`)."""
+    off = artifact.offset(frame)
+    medians = _age(frame).groupby(frame["category"].astype("str")).median().dropna()
+    return ScoreReference(
+        offset_median=float(np.median(off)) if off.any() else 0.0,
+        median_age={str(k): float(v) for k, v in medians.items()},
+    )
 
 
 def _explained(
@@ -31,14 +62,13 @@ def _explained(
 
 
 def _probability_and_drivers(
-    artifact: ModelArtifact, features: pd.DataFrame, share: float
+    artifact: ModelArtifact, features: pd.DataFrame, share: float, ref: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities, and the drivers of the ``share`` of rows with the highest risk ("" else).
 
     When every row is worded, one pass over the trees gives both.
     """
     off = artifact.offset(features)
-    ref = float(np.median(off)) if off.any() else 0.0
     out = np.full(len(features), "", dtype=object)
     n = min(len(features), max(1, int(np.ceil(share * len(features))))) if share > 0 else 0
     if n == len(features) and n > 0:
@@ -58,7 +88,11 @@ def _per_category(cat: pd.Series, value: Callable[[str], float]) -> np.ndarray:
 
 
 def score(
-    artifact: ModelArtifact, features: pd.DataFrame, *, drivers_share: float = 1.0
+    artifact: ModelArtifact,
+    features: pd.DataFrame,
+    *,
+    drivers_share: float = 1.0,
+    reference: ScoreReference | None = None,
 ) -> pd.DataFrame:
     """Score the rows of a feature frame (one cutoff, the as-of date) with the artifact.
 
@@ -68,12 +102,12 @@ def score(
     Assets of unknown age get the median age of their category in the frame (else 0).
     Drivers are worded for the ``drivers_share`` of rows with the highest risk (default all;
     the others get ""), from exact TreeSHAP contributions (:mod:`predict.treeshap`).
+    ``reference``: the stock's figures when ``features`` is a part of it (default: its own).
     """
-    p, drivers = _probability_and_drivers(artifact, features, drivers_share)
-    age = features["effective_age_years"].astype("float64")
-    age = age.fillna(features["age_years"].astype("float64"))
+    ref = reference if reference is not None else score_reference(artifact, features)
+    p, drivers = _probability_and_drivers(artifact, features, drivers_share, ref.offset_median)
     cat = features["category"].astype("str")
-    age = age.fillna(age.groupby(cat).transform("median")).fillna(0.0)
+    age = _age(features).fillna(cat.map(ref.median_age).astype("float64")).fillna(0.0)
     lifetimes = artifact.baselines.get("lifetimes", {})
     shape = _per_category(cat, lambda c: lifetimes.get(c, {}).get("shape", PRIOR_SHAPE))
     life = features["expected_life_years"].astype("float64").fillna(DEFAULT_LIFE_YEARS)

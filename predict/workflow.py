@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import shutil
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +46,7 @@ from predict.features.store import (
     ASSET_INPUTS,
     WORK_ORDER_INPUTS,
     FeatureStore,
+    PartitionMap,
     ReadAhead,
     features_at,
     read_ahead,
@@ -53,7 +55,7 @@ from predict.features.store import (
 )
 from predict.labels import time_split
 from predict.sampling import NegativeSample, sample_rate
-from predict.scoring import score
+from predict.scoring import REFERENCE_COLUMNS, score, score_reference
 from predict.survival import fit_lifetimes
 from predict.train_store import train_from_store
 
@@ -252,10 +254,11 @@ def asof_frame(
     cutoff: pd.Timestamp,
     client: Any,
     ahead: ReadAhead | None = None,
+    apply: PartitionMap | None = None,
 ) -> pd.DataFrame:
     """Features of every asset of ``data`` at ``cutoff`` (installed or not, as scoring needs),
     rows in no particular order: pass 1 through a feature store in ``folder``, then straight
-    to the frame (:func:`~predict.features.store.features_at`)."""
+    to the frame (:func:`~predict.features.store.features_at`), or through ``apply``."""
     inputs = _store_inputs(data, readings_dir, ASSETS_PER_SCORING_PARTITION)
     return features_at(
         folder,
@@ -264,6 +267,7 @@ def asof_frame(
         drop_uninstalled=False,
         ordered=False,
         ahead=ahead,
+        apply=apply,
         **inputs,
     )
 
@@ -408,19 +412,35 @@ def asof_features(
     cutoff: pd.Timestamp,
     client: Any,
     ahead: ReadAhead | None = None,
+    apply: PartitionMap | None = None,
 ) -> pd.DataFrame:
     """Features of every active asset at ``cutoff``, built as ``artifact`` was trained (its
     channels, with or without weather), through a feature store in ``folder``; rows in no
-    particular order."""
+    particular order. With ``apply``, what it returns of each partition's features."""
     channels = list(artifact.metadata.get("channels", data.channels))
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     scoped = WorkspaceData(**{**data.__dict__, "assets": active, "channels": channels})
     if not artifact.metadata.get("weather", False):
         # trained without weather: build without it so the features match the artifact
         scoped = WorkspaceData(**{**scoped.__dict__, "dju": None, "weather_key": None})
-    features = asof_frame(folder, scoped, readings_dir, cutoff, client, ahead)
-    artifact.check_features(features)
+    features = asof_frame(folder, scoped, readings_dir, cutoff, client, ahead, apply)
+    if apply is None:
+        artifact.check_features(features)
     return features
+
+
+def _score_part(artifact: ModelArtifact, features: pd.DataFrame, reference: Any) -> pd.DataFrame:
+    return score(artifact, features, reference=reference)
+
+
+def scoring_map(artifact: ModelArtifact) -> PartitionMap:
+    """Scoring with every driver worded, partition by partition on the workers: the stock's
+    :class:`~predict.scoring.ScoreReference` first, from a few columns of every row."""
+    return PartitionMap(
+        fn=functools.partial(_score_part, artifact),
+        columns=REFERENCE_COLUMNS,
+        prepare=functools.partial(score_reference, artifact),
+    )
 
 
 @dataclass(frozen=True)
@@ -457,9 +477,15 @@ def score_workspace(
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     with _store_folder(store_dir, models_dir) as folder:
-        features = asof_features(folder, data, artifact, readings_dir, cutoff, client, ahead)
+        if drivers_share >= 1.0:  # on the workers: the features are never gathered here
+            every = scoring_map(artifact)
+            scores = asof_features(
+                folder, data, artifact, readings_dir, cutoff, client, ahead, every
+            )
+        else:  # the riskiest share of the whole stock: every probability first
+            features = asof_features(folder, data, artifact, readings_dir, cutoff, client, ahead)
+            scores = score(artifact, features, drivers_share=drivers_share)
     del ahead  # its futures: the workers free the readings
-    scores = score(artifact, features, drivers_share=drivers_share)
     run_id = session.scalar(
         select(ModelRun.id).where(ModelRun.artifact_path == str(path)).order_by(ModelRun.id.desc())
     )

@@ -29,26 +29,31 @@ import functools
 import importlib
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from asset_model.readings_store import N_BUCKETS
 from predict.errors import PredictError
-from predict.features.build import finish_features
+from predict.features.build import cross_asset_columns, finish_features
 from predict.features.store_tasks import (
     LABEL_COLUMNS,
     StoreSpec,
+    apply_task,
     bucket_readings,
     cutoff_task,
     day_name,
     joined_rows,
+    part_files,
     partition_of,
     partition_task,
+    read_files,
+    read_parts,
     window_span,
 )
 from predict.sampling import NegativeSample
@@ -362,6 +367,7 @@ def features_at(
     client: Any = None,
     ordered: bool = True,
     ahead: ReadAhead | None = None,
+    apply: PartitionMap | None = None,
 ) -> pd.DataFrame:
     """The features at one cutoff: ``read_features(write_feature_store(..., [cutoff], ...))``.
 
@@ -371,6 +377,8 @@ def features_at(
     scoring does; training keeps its many cutoffs in the store). ``folder`` is emptied first
     and left empty. ``ordered=False`` leaves the rows in no particular order (scoring sorts
     its output instead). ``ahead``: readings already being read (:func:`read_ahead`).
+    ``apply``: the features are not gathered; each partition's go through ``apply.fn`` on the
+    workers and what it returns is (see :class:`PartitionMap`).
 
     Examples
     --------
@@ -393,11 +401,53 @@ def features_at(
     day = day_name(spec.cutoffs[0])
     if not (spec.folder / "cross" / day).is_dir():
         raise PredictError(f"the feature store {spec.folder} has no rows for these cutoffs")
-    frame = joined_rows([day], spec)
+    if apply is not None:
+        out = _apply(spec, day, apply, client)
+    else:
+        out = joined_rows([day], spec)
     for sub in ("cross", "rows"):
         shutil.rmtree(spec.folder / sub, ignore_errors=True)
+    if apply is not None:
+        return out
+    frame = out
     frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
     return finish_features(frame, spec.channels, weather=spec.weather, ordered=ordered)
+
+
+@dataclass(frozen=True)
+class PartitionMap:
+    """What to do with each partition's features on the workers instead of gathering them
+    (``features_at(..., apply=...)``; scoring a million assets: the ~200 columns never reach
+    the caller). ``prepare`` runs first in the caller on ``columns`` of every row and gives
+    the ``context`` that ``fn(features, context)`` then gets with every partition."""
+
+    fn: Callable[[pd.DataFrame, Any], pd.DataFrame]
+    columns: list[str] = field(default_factory=list)
+    prepare: Callable[[pd.DataFrame], Any] | None = None
+
+
+def _apply(spec: StoreSpec, day: str, apply: PartitionMap, client: Any) -> pd.DataFrame:
+    """Pass 3 at one cutoff: the cross-asset columns here (they need every row, a few
+    columns), then ``apply.fn`` on each partition's rows joined to theirs, on the workers.
+
+    Every row is kept at one cutoff, so each ``rows/`` file holds the rows of its ``cross/``
+    file, in the same order (one task wrote both from one frame)."""
+    import dask
+
+    files = part_files(spec.folder / "rows" / day)
+    cross = read_parts([spec.folder / "cross" / day])
+    cols = cross_asset_columns(cross, spec.channels, weather=spec.weather)
+    context = None
+    if apply.prepare is not None:
+        context = apply.prepare(read_files(files, columns=list(apply.columns)))
+    ends = np.cumsum([pq.ParquetFile(f).metadata.num_rows for f in files])
+    d_spec, d_fn, d_context = _delayed(spec), _delayed(apply.fn), _delayed(context)
+    tasks = [
+        dask.delayed(apply_task)(f, cols.iloc[end - n : end], d_spec, d_fn, d_context)
+        for f, end, n in zip(files, ends, np.diff(ends, prepend=0), strict=True)
+    ]
+    parts = _compute(tasks, client)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def read_features(

@@ -8,7 +8,7 @@ kept (``rows/``); pass 2 joins the cross-asset columns to the rows (``features/`
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from predict.features.build import (
     cross_asset_columns,
     cross_asset_inputs,
     feature_columns,
+    finish_features,
 )
 from predict.features.readings import LOOKBACK_DAYS
 from predict.labels import make_labels
@@ -162,12 +163,19 @@ def partition_task(
     return counts
 
 
+def part_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("part-*.parquet"))
+
+
 def read_parts(folders: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
     """The part files of ``folders``, in order, as one frame: read as one Arrow table and
     converted once (a frame per file then ``pd.concat`` copied a million rows twice), a
     block per column (pandas' one block of ~200 float columns is then copied by every column
     selection: 3 s for a million rows)."""
-    files = [f for folder in folders for f in sorted(folder.glob("part-*.parquet"))]
+    return read_files([f for folder in folders for f in part_files(folder)], columns)
+
+
+def read_files(files: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
     tables = [pq.read_table(f, columns=columns) for f in files]
     # a column all missing in one part is typed null there: promoted to the others' type
     return pa.concat_tables(tables, promote_options="default").to_pandas(split_blocks=True)
@@ -224,3 +232,18 @@ def cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
         shutil.rmtree(spec.folder / "rows" / day, ignore_errors=True)
         written.append(str(out))
     return written
+
+
+def apply_task(
+    path: Path,
+    cross_columns: pd.DataFrame,
+    spec: StoreSpec,
+    fn: Callable[[pd.DataFrame, Any], pd.DataFrame],
+    context: Any,
+) -> pd.DataFrame:
+    """One partition's rows (every row kept: one cutoff) with their cross-asset columns, in
+    the same order, finished as the features are and given to ``fn`` with ``context``."""
+    rows = read_files([path])
+    frame = pd.concat([rows, cross_columns.set_axis(rows.index)], axis=1)
+    frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
+    return fn(finish_features(frame, spec.channels, weather=spec.weather, ordered=False), context)

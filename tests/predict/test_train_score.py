@@ -134,6 +134,31 @@ def test_train_and_score_the_workspace(world_ws, tmp_path):
         score_workspace(session, ws.readings_dir, ws.models_dir)
 
 
+def test_scoring_on_the_workers_equals_scoring_the_gathered_features(
+    world_ws, tmp_path, cluster_client
+):
+    # on a cluster each partition is scored where its features are (read ahead, never
+    # gathered), with the whole stock's reference: the same scores as the whole frame's
+    from predict.scoring import score
+    from predict.workflow import asof_features, latest_artifact, load_workspace_data
+
+    ws, info = world_ws
+    models = tmp_path / "models"
+    with ws.session() as session:
+        train_from_workspace(session, ws.readings_dir, models, num_threads=1)
+        got = score_workspace(session, ws.readings_dir, models, client=cluster_client).scores
+        data = load_workspace_data(session, ws.readings_dir)
+    art = load_artifact(latest_artifact(models))
+    features = asof_features(tmp_path / "f", data, art, ws.readings_dir, data.history_end, None)
+    want = score(art, features).set_index("asset_ref")
+    assert len(got) == info["assets"]
+    assert got["asset_ref"].is_monotonic_increasing
+    got = got.set_index("asset_ref")
+    cols = ["p_failure", "remaining_life_years", "drivers"]
+    pd.testing.assert_frame_equal(got[cols], want.loc[got.index, cols], check_exact=True)
+    assert got["drivers"].str.len().gt(0).all()
+
+
 def test_cli_train_score_anomalies(world_ws, tmp_path):
     from patrimoine.cli import cli
 
