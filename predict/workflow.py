@@ -29,7 +29,12 @@ from asset_model import (
     work_orders_frame,
 )
 from asset_model.models import Asset, Building, MaintenanceEvent, ModelRun, RiskScore, Site
-from asset_model.readings_footers import footer_groups, readings_channels, readings_span
+from asset_model.readings_footers import (
+    RowGroup,
+    footer_groups,
+    readings_channels,
+    readings_span,
+)
 from asset_model.readings_store import N_BUCKETS, read_readings
 from predict.anomalies import (
     DEFAULT_PRICE_EUR_PER_KWH,
@@ -116,9 +121,10 @@ class _ReadingsSide:
     span: tuple[Any, Any]
 
 
-def _readings_side(readings_dir: Path) -> _ReadingsSide:
+def _readings_side(readings_dir: Path, footers: list[RowGroup] | None) -> _ReadingsSide:
     """What the load takes from the readings store: channels, weather rows and the span."""
-    groups = footer_groups(readings_dir)  # read once for the channels and the span
+    # read once for the channels and the span
+    groups = footer_groups(readings_dir) if footers is None else footers
     found = readings_channels(readings_dir, groups=groups)
     channels = [c for c in found if c not in WEATHER_CHANNELS]
     # here, not on a cluster, whose workers may be busy reading ahead
@@ -127,15 +133,18 @@ def _readings_side(readings_dir: Path) -> _ReadingsSide:
     return _ReadingsSide(channels, weather, span)
 
 
-def load_workspace_data(session: Session, readings_dir: Path) -> WorkspaceData:
+def load_workspace_data(
+    session: Session, readings_dir: Path, *, footers: list[RowGroup] | None = None
+) -> WorkspaceData:
     """Assets, work orders (keyed by the asset's ``asset_ref``), weather and the history span.
 
     Only the registry columns predict reads (:data:`LOAD_ASSET_COLUMNS`, and the work orders'
     ``asset_id, asset_ref, kind, opened_at``): on a million assets the other columns and their
     joins were half of the load. The readings store's side (footers, weather) is read in a
-    thread meanwhile: Arrow works while the registry's rows are turned into Python."""
+    thread meanwhile: Arrow works while the registry's rows are turned into Python.
+    ``footers``: the readings store's :func:`footer_groups`, when the caller has read them."""
     with ThreadPoolExecutor(1) as pool:
-        side = pool.submit(_readings_side, readings_dir)
+        side = pool.submit(_readings_side, readings_dir, footers)
         assets = assets_frame(session, columns=LOAD_ASSET_COLUMNS)
         if assets.empty:
             raise PredictError("the registry has no assets: ingest IFC files first")
@@ -273,14 +282,21 @@ def asof_frame(
 
 
 def read_ahead_for_scoring(
-    session: Session, readings_dir: Path, artifact: ModelArtifact, as_of: Any, client: Any
+    session: Session,
+    readings_dir: Path,
+    artifact: ModelArtifact,
+    as_of: Any,
+    client: Any,
+    *,
+    footers: list[RowGroup] | None = None,
 ) -> ReadAhead | None:
     """Start reading the readings of the as-of window on the workers, before the registry is
     loaded (the load left the workers idle for a fifth of scoring a million assets).
 
     The cutoff and the partitions are worked out as scoring will (as-of date, else the day
     after the last reading or work order; active assets) from two small queries and the
-    readings footers; where they turn out otherwise, pass 1 reads for itself."""
+    readings ``footers`` (read here when not given); where they turn out otherwise, pass 1
+    reads for itself."""
     channels = [c for c in artifact.metadata.get("channels", []) if c not in WEATHER_CHANNELS]
     if client is None or not channels:
         return None
@@ -288,8 +304,9 @@ def read_ahead_for_scoring(
     if as_of is not None:
         cutoff = pd.Timestamp(as_of).normalize()
     else:
-        last = select(func.max(MaintenanceEvent.opened_at))
-        ends = [readings_span(readings_dir, channels)[1], session.scalar(last)]
+        attached = MaintenanceEvent.asset_id.is_not(None)  # as the load's work orders
+        last = select(func.max(MaintenanceEvent.opened_at)).where(attached)
+        ends = [readings_span(readings_dir, channels, groups=footers)[1], session.scalar(last)]
         ends = [_naive(pd.Series([e])).iloc[0] for e in ends if e is not None]
         if not ends:
             return None
@@ -472,8 +489,9 @@ def score_workspace(
     path = Path(artifact_path) if artifact_path else latest_artifact(models_dir)
     artifact = load_artifact(path)
     warm_workers(client)
-    ahead = read_ahead_for_scoring(session, readings_dir, artifact, as_of, client)
-    data = load_workspace_data(session, readings_dir)
+    footers = footer_groups(readings_dir)  # once, for the read-ahead and the load
+    ahead = read_ahead_for_scoring(session, readings_dir, artifact, as_of, client, footers=footers)
+    data = load_workspace_data(session, readings_dir, footers=footers)
     cutoff = pd.Timestamp(as_of).normalize() if as_of is not None else data.history_end
     active = data.assets[data.assets["status"] == "active"].reset_index(drop=True)
     with _store_folder(store_dir, models_dir) as folder:
