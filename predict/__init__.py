@@ -17,7 +17,7 @@ from predict.errors import ArtifactError, PredictError
 from predict.evaluate import binary_metrics, evaluate, evaluation_report
 from predict.features.build import build_features, feature_columns, monthly_cutoffs
 from predict.labels import TimeSplit, make_labels, time_split
-from predict.scoring import score
+from predict.scoring import ScoreReference, score, score_reference
 from predict.survival import fit_lifetimes, remaining_life_years
 from predict.train import train
 from predict.workflow import (
@@ -37,6 +37,7 @@ __all__ = [
     "ModelArtifact",
     "PastFailureRateBaseline",
     "PredictError",
+    "ScoreReference",
     "ScoreResult",
     "TimeSplit",
     "TrainResult",
@@ -59,6 +60,7 @@ __all__ = [
     "remaining_life_years",
     "save_artifact",
     "score",
+    "score_reference",
     "score_workspace",
     "time_split",
     "train",
