@@ -99,7 +99,8 @@ def score(
     Remaining life follows :mod:`predict.survival`: the category's lifetime Weibull conditioned
     on the asset's age (since installation or last replacement), with hazards multiplied by
     ``clip(p / p₀, 0.2, 5)`` where ``p₀`` is the Weibull age baseline's risk at that age.
-    Assets of unknown age get the median age of their category in the frame (else 0).
+    Assets of unknown age get the median age of their category in the frame, or in
+    ``reference`` (else 0).
     Drivers are worded for the ``drivers_share`` of rows with the highest risk (default all;
     the others get ""), from exact TreeSHAP contributions (:mod:`predict.treeshap`).
     ``reference``: the stock's figures when ``features`` is a part of it (default: its own).

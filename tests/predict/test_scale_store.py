@@ -129,8 +129,9 @@ def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
         assert some.covers(spec, 3)
         assert wider.covers(spec, 3)
         assert not other.covers(spec, 3)
-        for ahead in (some, wider, other):
-            got = features_at(
+
+        def at(ahead):  # noqa: ANN001, ANN202
+            return features_at(
                 tmp_path / "at",
                 d.assets,
                 d.work_orders,
@@ -140,19 +141,11 @@ def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
                 ahead=ahead,
                 **inputs,
             )
-            pd.testing.assert_frame_equal(got, one)
+
+        for ahead in (some, wider, other):
+            pd.testing.assert_frame_equal(at(ahead), one)
         # what was read ahead is what the windows see: nothing read, no window statistics
-        blank = ReadAhead(3, channels, start, end, {k: client.submit(list, []) for k in range(3)})
-        got = features_at(
-            tmp_path / "at",
-            d.assets,
-            d.work_orders,
-            ws.readings_dir,
-            cutoff,
-            client=client,
-            ahead=blank,
-            **inputs,
-        )
+        got = at(ReadAhead(3, channels, start, end, {k: client.submit(list, []) for k in range(3)}))
         assert one["cycles__mean30"].notna().any()
         assert got["cycles__mean30"].isna().all()
     assert read_ahead(None, ws.readings_dir, d.channels, cutoff, 3) is None
