@@ -7,7 +7,6 @@ kept (``rows/``); pass 2 joins the cross-asset columns to the rows (``features/`
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -217,7 +216,8 @@ def cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
     """Pass 2 on a few cutoffs: building history and peer z over all their assets, joined.
 
     Groups never cross a cutoff, so a task may hold one cutoff (a large stock) or several
-    (a small one: fewer, larger pandas operations).
+    (a small one: fewer, larger pandas operations). Its inputs stay (the store removes them
+    after the pass): a task run again, after its worker was lost, finds them.
     """
     days = [day_name(c) for c in cutoffs]
     rows = joined_rows(days, spec)
@@ -228,8 +228,6 @@ def cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
         out.parent.mkdir(parents=True, exist_ok=True)
         part = rows[rows["cutoff"].to_numpy() == np.datetime64(pd.Timestamp(cutoff))]
         part[names].to_parquet(out, index=False, row_group_size=100_000)
-        shutil.rmtree(spec.folder / "cross" / day, ignore_errors=True)
-        shutil.rmtree(spec.folder / "rows" / day, ignore_errors=True)
         written.append(str(out))
     return written
 

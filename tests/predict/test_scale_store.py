@@ -151,6 +151,30 @@ def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
     assert read_ahead(None, ws.readings_dir, d.channels, cutoff, 3) is None
 
 
+def test_a_cutoff_task_run_again_writes_the_same_rows(tmp_path, data):
+    # a worker lost after its pass-2 task finished has the task run again elsewhere: its
+    # inputs must still be there (a 1 M-asset training run died of it)
+    from predict.features.store import _pass_one, _start
+    from predict.features.store_tasks import cutoff_task
+
+    ws, d, cutoffs = data
+    spec = _start(
+        tmp_path / "s",
+        ws.readings_dir,
+        cutoffs[-2:],
+        d.work_orders,
+        channels=d.channels,
+        weather=True,
+        buildings=d.buildings,
+    )
+    _pass_one(spec, d.assets, d.work_orders, d.weather_key, d.dju, 2, None)
+    first = [pd.read_parquet(f) for f in cutoff_task(spec.cutoffs, spec)]
+    again = [pd.read_parquet(f) for f in cutoff_task(spec.cutoffs, spec)]
+    assert len(first) == 2
+    for a, b in zip(first, again, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
 def test_negative_sample_keeps_every_positive_and_is_seeded(tmp_path, data, expected):
     ws, d, cutoffs = data
     end = d.history_end
