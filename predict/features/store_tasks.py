@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from asset_model.readings_store import buckets_of, read_readings
+from predict.errors import PredictError
 from predict.features.build import (
     KEY_COLUMNS,
     base_features,
@@ -163,6 +164,7 @@ def partition_task(
 
 
 def part_files(folder: Path) -> list[Path]:
+    """The part files of one store folder, in partition order."""
     return sorted(folder.glob("part-*.parquet"))
 
 
@@ -171,10 +173,15 @@ def read_parts(folders: list[Path], columns: list[str] | None = None) -> pd.Data
     converted once (a frame per file then ``pd.concat`` copied a million rows twice), a
     block per column (pandas' one block of ~200 float columns is then copied by every column
     selection: 3 s for a million rows)."""
-    return read_files([f for folder in folders for f in part_files(folder)], columns)
+    files = [f for folder in folders for f in part_files(folder)]
+    if not files:
+        names = ", ".join(str(f) for f in folders)
+        raise PredictError(f"the feature store has no part files under {names}")
+    return read_files(files, columns)
 
 
 def read_files(files: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
+    """``files`` (at least one) as one frame, as :func:`read_parts` reads them."""
     tables = [pq.read_table(f, columns=columns) for f in files]
     # a column all missing in one part is typed null there: promoted to the others' type
     return pa.concat_tables(tables, promote_options="default").to_pandas(split_blocks=True)

@@ -173,6 +173,11 @@ def test_a_cutoff_task_run_again_writes_the_same_rows(tmp_path, data):
     assert len(first) == 2
     for a, b in zip(first, again, strict=True):
         pd.testing.assert_frame_equal(a, b)
+    # inputs gone (a store emptied under it): a clear error naming the folder
+    from predict.features.store_tasks import read_parts
+
+    with pytest.raises(PredictError, match="no part files under .*empty"):
+        read_parts([tmp_path / "empty"])
 
 
 def test_negative_sample_keeps_every_positive_and_is_seeded(tmp_path, data, expected):
