@@ -17,7 +17,8 @@ tasks build it (in-process threads, a ``LocalCluster`` or a remote cluster: the 
 
 :func:`read_features` then returns exactly what :func:`~predict.features.build.build_features`
 returns for the same rows (tests compare the two). :func:`features_at` (scoring: one cutoff)
-runs pass 1 the same way and the rest in the calling process, straight to the frame. The
+runs pass 1 the same way and the rest in the calling process, straight to the frame; given a
+:class:`PartitionMap`, it keeps pass 1's rows on the workers and maps each partition there. The
 tasks themselves are in :mod:`predict.features.store_tasks`. On a multi-node cluster
 ``folder`` must be on a filesystem every worker sees, as the readings folder already is.
 """
@@ -36,24 +37,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from asset_model.readings_store import N_BUCKETS
 from predict.errors import PredictError
-from predict.features.build import cross_asset_columns, finish_features
+from predict.features.build import cross_asset_columns, cross_asset_inputs, finish_features
 from predict.features.store_tasks import (
     LABEL_COLUMNS,
     StoreSpec,
     apply_task,
     bucket_readings,
+    columns_task,
     cutoff_task,
     day_name,
     joined_rows,
-    part_files,
+    partition_frame,
     partition_of,
     partition_task,
-    read_files,
-    read_parts,
     window_span,
 )
 from predict.sampling import NegativeSample
@@ -175,6 +174,14 @@ def _compute(tasks: list[Any], client: Any) -> list[Any]:
     return list(dask.compute(*tasks, scheduler="threads"))
 
 
+def _persist(tasks: list[Any], client: Any) -> list[Any]:
+    """Run ``tasks`` and keep their results where they are: futures on the cluster's workers
+    (handed to later tasks, never gathered here), or the values themselves in-process."""
+    if client is not None:
+        return list(client.compute(tasks))
+    return _compute(tasks, None)
+
+
 def _start(
     folder: Path,
     readings_dir: Path | None,
@@ -221,6 +228,23 @@ def _pass_one(
     ahead: ReadAhead | None = None,
 ) -> list[dict[str, int]]:
     """Pass 1: one task per non-empty partition of the assets; their row counts."""
+    tasks = _pass_one_tasks(spec, assets, work_orders, weather_key, dju, partitions, ahead)
+    return _compute(tasks, client)
+
+
+def _pass_one_tasks(
+    spec: StoreSpec,
+    assets: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    weather_key: pd.Series | None,
+    dju: pd.DataFrame | None,
+    partitions: int,
+    ahead: ReadAhead | None,
+    *,
+    in_memory: bool = False,
+) -> list[Any]:
+    """Pass 1's delayed tasks, one per non-empty partition: :func:`partition_task` (files
+    written, counts returned) or, ``in_memory``, :func:`partition_frame` (the rows returned)."""
     import dask
 
     assets = assets[[c for c in assets.columns if c in ASSET_INPUTS]].reset_index(drop=True)
@@ -244,8 +268,12 @@ def _pass_one(
             key = weather_key.reindex(mine["asset_ref"].astype("str").unique())
         wo = work_orders.take(w_rows[w_ends[k] : w_ends[k + 1]])
         readings = ahead.futures.get(k) if covered else None
-        tasks.append(dask.delayed(partition_task)(k, d_spec, mine, wo, key, d_dju, readings))
-    return _compute(tasks, client)
+        args = (d_spec, mine, wo, key, d_dju, readings)
+        if in_memory:
+            tasks.append(dask.delayed(partition_frame)(*args))
+        else:
+            tasks.append(dask.delayed(partition_task)(k, *args))
+    return tasks
 
 
 def _work_order_partitions(
@@ -376,8 +404,9 @@ def features_at(
     scoring does; training keeps its many cutoffs in the store). ``folder`` is emptied first
     and left empty. ``ordered=False`` leaves the rows in no particular order (scoring sorts
     its output instead). ``ahead``: readings already being read (:func:`read_ahead`).
-    ``apply``: the features are not gathered; each partition's go through ``apply.fn`` on the
-    workers and what it returns is (see :class:`PartitionMap`).
+    ``apply``: the features are not gathered; pass 1's rows stay in the memory of the
+    workers that computed them (nothing is written), and each partition's features go
+    through ``apply.fn`` there; what it returns is gathered (see :class:`PartitionMap`).
 
     Examples
     --------
@@ -396,16 +425,18 @@ def features_at(
         drop_uninstalled=drop_uninstalled,
         history_start=history_start,
     )
+    if apply is not None:
+        tasks = _pass_one_tasks(
+            spec, assets, work_orders, weather_key, dju, partitions, ahead, in_memory=True
+        )
+        return _apply(spec, tasks, apply, client)
     _pass_one(spec, assets, work_orders, weather_key, dju, partitions, client, ahead)
     day = day_name(spec.cutoffs[0])
     if not (spec.folder / "cross" / day).is_dir():
         raise PredictError(f"the feature store {spec.folder} has no rows for these cutoffs")
-    if apply is not None:
-        out = _apply(spec, day, apply, client)
-    else:
-        frame = joined_rows([day], spec)
-        frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
-        out = finish_features(frame, spec.channels, weather=spec.weather, ordered=ordered)
+    frame = joined_rows([day], spec)
+    frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
+    out = finish_features(frame, spec.channels, weather=spec.weather, ordered=ordered)
     for sub in ("cross", "rows"):
         shutil.rmtree(spec.folder / sub, ignore_errors=True)
     return out
@@ -423,25 +454,29 @@ class PartitionMap:
     prepare: Callable[[pd.DataFrame], Any] | None = None
 
 
-def _apply(spec: StoreSpec, day: str, apply: PartitionMap, client: Any) -> pd.DataFrame:
-    """Pass 3 at one cutoff: the cross-asset columns here (they need every row, a few
-    columns), then ``apply.fn`` on each partition's rows joined to theirs, on the workers.
-
-    Every row is kept at one cutoff, so each ``rows/`` file holds the rows of its ``cross/``
-    file, in the same order (one task wrote both from one frame)."""
+def _apply(spec: StoreSpec, tasks: list[Any], apply: PartitionMap, client: Any) -> pd.DataFrame:
+    """Pass 1's rows kept where they were computed (on the workers), never written: the
+    cross-asset columns here from a few columns of every row (they need every row), then
+    ``apply.fn`` on each partition's rows joined to theirs, where the rows are."""
     import dask
 
-    files = part_files(spec.folder / "rows" / day)
-    cross = read_parts([spec.folder / "cross" / day])
-    cols = cross_asset_columns(cross, spec.channels, weather=spec.weather)
+    frames = _persist(tasks, client)
+    inputs = cross_asset_inputs(spec.channels, weather=spec.weather)
+    wanted = list(dict.fromkeys(inputs + list(apply.columns)))
+    small = _compute([dask.delayed(columns_task)(f, wanted) for f in frames], client)
+    if not small or sum(len(p) for p in small) == 0:
+        raise PredictError("no asset to compute features for at this cutoff")
+    ends = np.cumsum([len(p) for p in small])
+    every = pd.concat(small, ignore_index=True)
+    del small
+    cols = cross_asset_columns(every[inputs], spec.channels, weather=spec.weather)
     context = None
     if apply.prepare is not None:
-        context = apply.prepare(read_files(files, columns=list(apply.columns)))
-    ends = np.cumsum([pq.ParquetFile(f).metadata.num_rows for f in files])
+        context = apply.prepare(every[list(apply.columns)])
     d_spec, d_fn, d_context = _delayed(spec), _delayed(apply.fn), _delayed(context)
     tasks = [
         dask.delayed(apply_task)(f, cols.iloc[end - n : end], d_spec, d_fn, d_context)
-        for f, end, n in zip(files, ends, np.diff(ends, prepend=0), strict=True)
+        for f, end, n in zip(frames, ends, np.diff(ends, prepend=0), strict=True)
     ]
     parts = _compute(tasks, client)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

@@ -91,16 +91,15 @@ def bucket_readings(
     return list(dask.compute(*lazy, scheduler="sync"))
 
 
-def partition_task(
-    number: int,
+def partition_frame(
     spec: StoreSpec,
     assets: pd.DataFrame,
     work_orders: pd.DataFrame,
     weather_key: pd.Series | None,
     dju: pd.DataFrame | None,
     readings: list[pd.DataFrame] | None = None,
-) -> dict[str, int]:
-    """Pass 1 on one partition of assets: base features (+ labels, sample), one file per cutoff.
+) -> pd.DataFrame:
+    """Pass 1's features on one partition of assets, at every cutoff of ``spec``.
 
     ``readings``: the partition's buckets when they were read ahead (their days and channels
     may reach beyond what the features read: the windows keep only theirs); else read here."""
@@ -111,7 +110,7 @@ def partition_task(
         readings = bucket_readings(
             spec.readings_dir, spec.channels, *window_span(spec.cutoffs), buckets
         )
-    frame = base_features(
+    return base_features(
         assets,
         work_orders,
         readings,
@@ -124,6 +123,20 @@ def partition_task(
         drop_uninstalled=spec.drop_uninstalled,
         history_start=spec.history_start,
     )
+
+
+def partition_task(
+    number: int,
+    spec: StoreSpec,
+    assets: pd.DataFrame,
+    work_orders: pd.DataFrame,
+    weather_key: pd.Series | None,
+    dju: pd.DataFrame | None,
+    readings: list[pd.DataFrame] | None = None,
+) -> dict[str, int]:
+    """Pass 1 on one partition of assets: :func:`partition_frame` (+ labels, sample), one
+    file per cutoff."""
+    frame = partition_frame(spec, assets, work_orders, weather_key, dju, readings)
     del readings
     n = len(frame)
     failed, observed = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -163,25 +176,15 @@ def partition_task(
     return counts
 
 
-def part_files(folder: Path) -> list[Path]:
-    """The part files of one store folder, in partition order."""
-    return sorted(folder.glob("part-*.parquet"))
-
-
 def read_parts(folders: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
-    """The part files of ``folders``, in order, as one frame: read as one Arrow table and
-    converted once (a frame per file then ``pd.concat`` copied a million rows twice), a
-    block per column (pandas' one block of ~200 float columns is then copied by every column
-    selection: 3 s for a million rows)."""
-    files = [f for folder in folders for f in part_files(folder)]
+    """The part files of ``folders``, in partition order, as one frame: read as one Arrow
+    table and converted once (a frame per file then ``pd.concat`` copied a million rows
+    twice), a block per column (pandas' one block of ~200 float columns is then copied by
+    every column selection: 3 s for a million rows)."""
+    files = [f for folder in folders for f in sorted(folder.glob("part-*.parquet"))]
     if not files:
         names = ", ".join(str(f) for f in folders)
         raise PredictError(f"the feature store has no part files under {names}")
-    return read_files(files, columns)
-
-
-def read_files(files: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
-    """``files`` (at least one) as one frame, as :func:`read_parts` reads them."""
     tables = [pq.read_table(f, columns=columns) for f in files]
     # a column all missing in one part is typed null there: promoted to the others' type
     return pa.concat_tables(tables, promote_options="default").to_pandas(split_blocks=True)
@@ -239,16 +242,20 @@ def cutoff_task(cutoffs: list[pd.Timestamp], spec: StoreSpec) -> list[str]:
     return written
 
 
+def columns_task(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A few columns of one partition's pass-1 rows (what the caller needs of every row)."""
+    return frame[columns]
+
+
 def apply_task(
-    path: Path,
+    frame: pd.DataFrame,
     cross_columns: pd.DataFrame,
     spec: StoreSpec,
     fn: Callable[[pd.DataFrame, Any], pd.DataFrame],
     context: Any,
 ) -> pd.DataFrame:
-    """One partition's rows (every row kept: one cutoff) with their cross-asset columns, in
-    the same order, finished as the features are and given to ``fn`` with ``context``."""
-    rows = read_files([path])
-    frame = pd.concat([rows, cross_columns.set_axis(rows.index)], axis=1)
-    frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
-    return fn(finish_features(frame, spec.channels, weather=spec.weather, ordered=False), context)
+    """One partition's pass-1 rows at one cutoff with their cross-asset columns, in the same
+    order, finished as the features are and given to ``fn`` with ``context``."""
+    joined = pd.concat([frame, cross_columns.set_axis(frame.index)], axis=1)
+    joined["cutoff"] = joined["cutoff"].astype("datetime64[ns]")
+    return fn(finish_features(joined, spec.channels, weather=spec.weather, ordered=False), context)

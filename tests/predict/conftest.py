@@ -284,3 +284,17 @@ def local_artifact(frames):
 
     features, labels, split, _ = frames
     return train(features, labels, split, num_threads=1)
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    """A real two-worker ``LocalCluster`` (one process per worker), shared by a module."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client

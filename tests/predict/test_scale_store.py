@@ -13,6 +13,7 @@ from distributed import Client, LocalCluster
 from predict import score, train_from_workspace
 from predict.errors import PredictError
 from predict.features.store import (
+    PartitionMap,
     ReadAhead,
     features_at,
     read_ahead,
@@ -95,6 +96,45 @@ def test_one_cutoff_straight_to_the_frame_is_the_store_frame(tmp_path, data, exp
     assert not any((tmp_path / "at").iterdir())  # nothing left behind
     with pytest.raises(PredictError, match="no rows"):
         features_at(tmp_path / "none", d.assets.iloc[:0], d.work_orders, None, cutoffs[-1])
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+@pytest.mark.parametrize("on_cluster", [False, True])
+def test_features_mapped_where_they_are_equal_the_gathered_frame(
+    tmp_path, data, expected, partitions, on_cluster, cluster_client
+):
+    # scoring a large stock: pass 1's rows stay where they were computed (never written),
+    # the cross-asset columns come from a few columns of every row, and each partition's
+    # features go through the map there: together, exactly the gathered frame
+    ws, d, cutoffs = data
+    seen = []
+
+    def with_context(features, context):  # noqa: ANN001, ANN202  (local: pickled by value)
+        flag = pd.Series(context, index=features.index, name="context")
+        return pd.concat([features, flag], axis=1)
+
+    def prepare(frame):  # noqa: ANN001, ANN202
+        seen.append(list(frame.columns))
+        return len(frame)
+
+    inputs = {"channels": d.channels, "buildings": d.buildings, "dju": d.dju}
+    inputs.update(weather_key=d.weather_key, partitions=partitions)
+    client = cluster_client if on_cluster else None
+    at = (tmp_path / "at", d.assets, d.work_orders, ws.readings_dir, cutoffs[-1])
+    mapped = PartitionMap(with_context, columns=["asset_ref"], prepare=prepare)
+    got = features_at(*at, **inputs, client=client, apply=mapped)
+    gathered = features_at(*at, **inputs, client=client)
+    assert seen == [["asset_ref"]]
+    assert (got.pop("context") == len(gathered)).all()  # prepare saw every row
+    got = got.sort_values("asset_ref", kind="stable").reset_index(drop=True)
+    # each partition's categoricals hold its own categories: concatenated, they are strings
+    cats = {c: t for c, t in gathered.dtypes.items() if isinstance(t, pd.CategoricalDtype)}
+    assert cats
+    pd.testing.assert_frame_equal(got.astype(cats), gathered, check_exact=True)
+    one = expected[expected["cutoff"] == cutoffs[-1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.astype(cats), one)
+    assert got["cycles__mean30__peer_z"].notna().any()  # peers seen across partitions
+    assert not any((tmp_path / "at").iterdir())  # nothing written
 
 
 def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):

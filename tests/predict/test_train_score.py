@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from distributed import Client, LocalCluster
 from sqlalchemy import func, select
 
 from asset_model.models import ModelRun, RiskScore
@@ -25,17 +24,6 @@ pytestmark = [
     # lightgbm.dask always warns that it overrides n_jobs with each worker's threads
     pytest.mark.filterwarnings("ignore:Parameter n_jobs will be ignored:UserWarning"),
 ]
-
-
-@pytest.fixture(scope="module")
-def cluster_client():
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def test_local_training_reports_model_and_baselines(local_artifact):
