@@ -7,9 +7,11 @@ load, as-of features, which include the model step when every driver is worded: 
 partition is scored on its worker; ``RiskScore`` write), then writes the CSV as the CLI does.
 The references, measured after the timed run on the same features, gathered for them:
 LightGBM's own ``predict(raw_score=True)`` on every row, and its ``pred_contrib`` (what the
-drivers were computed with before) on a sample, per row. The probabilities are checked
-against LightGBM's. Run it from the checkout it measures (``python -m`` puts the working
-folder first on the path; ``PYTHONPATH`` alone would measure this one)::
+drivers were computed with before) on a sample, per row. The Dask task stream of the timed
+run is summarised per kind of task (count, compute seconds, first start and last end). The
+probabilities are checked against LightGBM's. Run it from the checkout it measures
+(``python -m`` puts the working folder first on the path; ``PYTHONPATH`` alone would measure
+this one)::
 
     python -m benchmarks.bench_score_million --workspace /work/mil/ws
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from distributed import get_task_stream
 
 import predict.workflow as workflow
 from asset_model import write_csv
@@ -58,6 +61,27 @@ def _timed(name: str, fn: Callable[..., Any], seen: dict[str, Any]) -> Callable[
     return run
 
 
+def task_summary(records: list[dict[str, Any]], wall_start: float) -> dict[str, Any]:
+    """Per kind of Dask task (its key's prefix): how many, their total compute seconds, and
+    when the first started and the last ended, in seconds from ``wall_start``."""
+    kinds: dict[str, dict[str, float]] = {}
+    for record in records:
+        key = record["key"]
+        name = (key[0] if isinstance(key, tuple) else str(key)).rsplit("-", 1)[0]
+        for span in record.get("startstops", ()):
+            if span["action"] != "compute":
+                continue
+            k = kinds.setdefault(name, {"tasks": 0, "compute_s": 0.0, "first": 1e18, "last": 0})
+            k["tasks"] += 1
+            k["compute_s"] += span["stop"] - span["start"]
+            k["first"] = min(k["first"], span["start"] - wall_start)
+            k["last"] = max(k["last"], span["stop"] - wall_start)
+    return {
+        name: {k: round(v, 2) for k, v in kind.items()}
+        for name, kind in sorted(kinds.items(), key=lambda item: item[1]["first"])
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--workspace", type=Path, required=True)
@@ -74,10 +98,10 @@ def main(argv: list[str] | None = None) -> None:
         shutil.copy(args.workspace / "registry.sqlite", registry)
         ws = open_workspace(Settings(workspace=args.workspace, db_url=f"sqlite:///{registry}"))
         print("load avg", os.getloadavg(), flush=True)
-        t0 = time.perf_counter()
+        t0, wall_start = time.perf_counter(), time.time()
         with dask_client(None) as client:
             t_cluster = time.perf_counter() - t0
-            with ws.session() as session:
+            with ws.session() as session, get_task_stream(client) as stream:
                 result = workflow.score_workspace(
                     session,
                     ws.readings_dir,
@@ -131,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
         "load_avg_end": os.getloadavg(),
     }
+    figures["task_stream"] = task_summary(stream.data, wall_start)
     print(json.dumps(figures, indent=2), flush=True)
     args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
