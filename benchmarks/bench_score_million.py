@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dask.utils import key_split
 from distributed import get_task_stream
 
 import predict.workflow as workflow
@@ -66,8 +67,7 @@ def task_summary(records: list[dict[str, Any]], wall_start: float) -> dict[str, 
     when the first started and the last ended, in seconds from ``wall_start``."""
     kinds: dict[str, dict[str, float]] = {}
     for record in records:
-        key = record["key"]
-        name = (key[0] if isinstance(key, tuple) else str(key)).rsplit("-", 1)[0]
+        name = key_split(record["key"])
         for span in record.get("startstops", ()):
             if span["action"] != "compute":
                 continue

@@ -6,10 +6,17 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from asset_model import aggregation_of, bucket_of, read_readings, readings_channels, write_daily
-from asset_model.readings_store import N_BUCKETS, ReadingsStoreError, iter_part_files
+from asset_model.readings_store import (
+    N_BUCKETS,
+    ReadingsStoreError,
+    buckets_of,
+    crc32_many,
+    iter_part_files,
+)
 
 
 def _daily(refs: list[str], days: int = 3, channel: str = "energy_kwh", base: float = 0.0):
@@ -35,6 +42,19 @@ def test_round_trip_keeps_schema_and_values(tmp_path: Path) -> None:
     assert str(got["day"].dtype) == "datetime64[ms]"
     assert str(got["n"].dtype) == "int32"
     assert got["value"].tolist() == daily.sort_values(["asset_ref", "day"])["value"].tolist()
+
+
+def test_vectorised_hashes_are_zlib_crc32_of_every_ref() -> None:
+    # GlobalIds, free-text refs of any length, accents, the empty string; a sliced array
+    refs = ["2O2Fr$t4X7Zf8NOew3FLOH", "ASSET-7", "", "chaudière-é€", "x" * 300, "ASSET-7"]
+    refs += [f"ref-{i}" * (i % 7) for i in range(500)]
+    arr = pa.array(["pad", *refs])[1:]
+    assert crc32_many(arr).tolist() == [zlib.crc32(r.encode("utf-8")) for r in refs]
+    assert buckets_of(arr).tolist() == [bucket_of(r) for r in refs]
+    assert buckets_of(pa.chunked_array([arr[:3], arr[3:]])).tolist() == [bucket_of(r) for r in refs]
+    assert crc32_many(pa.array([], pa.string())).tolist() == []
+    with pytest.raises(ReadingsStoreError, match="null"):
+        crc32_many(pa.array(["A", None]))
 
 
 def test_buckets_are_stable_hashes_and_hold_whole_assets(tmp_path: Path) -> None:
