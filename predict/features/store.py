@@ -224,27 +224,12 @@ def _pass_one(
     weather_key: pd.Series | None,
     dju: pd.DataFrame | None,
     partitions: int,
-    client: Any,
-    ahead: ReadAhead | None = None,
-) -> list[dict[str, int]]:
-    """Pass 1: one task per non-empty partition of the assets; their row counts."""
-    tasks = _pass_one_tasks(spec, assets, work_orders, weather_key, dju, partitions, ahead)
-    return _compute(tasks, client)
-
-
-def _pass_one_tasks(
-    spec: StoreSpec,
-    assets: pd.DataFrame,
-    work_orders: pd.DataFrame,
-    weather_key: pd.Series | None,
-    dju: pd.DataFrame | None,
-    partitions: int,
     ahead: ReadAhead | None,
     *,
     in_memory: bool = False,
 ) -> list[Any]:
     """Pass 1's delayed tasks, one per non-empty partition: :func:`partition_task` (files
-    written, counts returned) or, ``in_memory``, :func:`partition_frame` (the rows returned)."""
+    written, row counts returned) or, ``in_memory``, :func:`partition_frame` (the rows)."""
     import dask
 
     assets = assets[[c for c in assets.columns if c in ASSET_INPUTS]].reset_index(drop=True)
@@ -346,7 +331,8 @@ def write_feature_store(
         sample=sample,
     )
     folder, weather = spec.folder, spec.weather
-    counts = _pass_one(spec, assets, work_orders, weather_key, dju, partitions, client)
+    tasks = _pass_one(spec, assets, work_orders, weather_key, dju, partitions, None)
+    counts = _compute(tasks, client)
     d_spec = _delayed(spec)
     done = (
         sorted(p.name for p in (folder / "cross").glob("*")) if (folder / "cross").is_dir() else []
@@ -426,11 +412,11 @@ def features_at(
         history_start=history_start,
     )
     if apply is not None:
-        tasks = _pass_one_tasks(
+        tasks = _pass_one(
             spec, assets, work_orders, weather_key, dju, partitions, ahead, in_memory=True
         )
         return _apply(spec, tasks, apply, client)
-    _pass_one(spec, assets, work_orders, weather_key, dju, partitions, client, ahead)
+    _compute(_pass_one(spec, assets, work_orders, weather_key, dju, partitions, ahead), client)
     day = day_name(spec.cutoffs[0])
     if not (spec.folder / "cross" / day).is_dir():
         raise PredictError(f"the feature store {spec.folder} has no rows for these cutoffs")

@@ -194,7 +194,7 @@ def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
 def test_a_cutoff_task_run_again_writes_the_same_rows(tmp_path, data):
     # a worker lost after its pass-2 task finished has the task run again elsewhere: its
     # inputs must still be there (a 1 M-asset training run died of it)
-    from predict.features.store import _pass_one, _start
+    from predict.features.store import _compute, _pass_one, _start
     from predict.features.store_tasks import cutoff_task
 
     ws, d, cutoffs = data
@@ -207,7 +207,7 @@ def test_a_cutoff_task_run_again_writes_the_same_rows(tmp_path, data):
         weather=True,
         buildings=d.buildings,
     )
-    _pass_one(spec, d.assets, d.work_orders, d.weather_key, d.dju, 2, None)
+    _compute(_pass_one(spec, d.assets, d.work_orders, d.weather_key, d.dju, 2, None), None)
     first = [pd.read_parquet(f) for f in cutoff_task(spec.cutoffs, spec)]
     again = [pd.read_parquet(f) for f in cutoff_task(spec.cutoffs, spec)]
     assert len(first) == 2
