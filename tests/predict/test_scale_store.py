@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
 
 from predict import score, train_from_workspace
 from predict.errors import PredictError
@@ -67,15 +66,11 @@ def test_store_equals_in_memory_features(tmp_path, data, expected, partitions):
     assert got["building_failures_365d"].notna().any()
 
 
-def test_store_on_a_local_cluster_equals_in_memory_features(tmp_path, data, expected):
+def test_store_on_a_local_cluster_equals_in_memory_features(
+    tmp_path, data, expected, cluster_client
+):
     ws, d, cutoffs = data
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        store = _store(tmp_path, ws, d, cutoffs, partitions=4, client=client)
+    store = _store(tmp_path, ws, d, cutoffs, partitions=4, client=cluster_client)
     pd.testing.assert_frame_equal(read_features(store), expected)
 
 
@@ -137,7 +132,7 @@ def test_features_mapped_where_they_are_equal_the_gathered_frame(
     assert not any((tmp_path / "at").iterdir())  # nothing written
 
 
-def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
+def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected, cluster_client):
     # scoring reads the readings on the workers while the registry loads: the features must
     # not depend on it, whether it covers every partition, some, a wider window, or nothing
     ws, d, cutoffs = data
@@ -145,49 +140,44 @@ def test_readings_read_ahead_give_the_same_features(tmp_path, data, expected):
     one = expected[expected["cutoff"] == cutoff].reset_index(drop=True)
     inputs = {"channels": d.channels, "buildings": d.buildings, "dju": d.dju}
     inputs.update(weather_key=d.weather_key, partitions=3)
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        some = read_ahead(client, ws.readings_dir, d.channels, cutoff, 3, limit=2)
-        assert sorted(some.futures) == [0, 1]
-        # 60 more days each side and the weather channel too: the windows keep only theirs
-        start, end = some.start - pd.Timedelta(days=60), some.end + pd.Timedelta(days=60)
-        channels = [*d.channels, "outdoor_temp_c"]
-        buckets = np.arange(64)
-        read = {
-            k: client.submit(
-                bucket_readings, ws.readings_dir, channels, start, end, buckets[buckets % 3 == k]
-            )
-            for k in range(3)
-        }
-        wider = ReadAhead(3, channels, start, end, read)
-        other = read_ahead(client, ws.readings_dir, d.channels, cutoff, 4)  # other partitions
-        spec = StoreSpec(tmp_path, ws.readings_dir, [cutoff], list(d.channels), weather=True)
-        assert some.covers(spec, 3)
-        assert wider.covers(spec, 3)
-        assert not other.covers(spec, 3)
+    client = cluster_client
+    some = read_ahead(client, ws.readings_dir, d.channels, cutoff, 3, limit=2)
+    assert sorted(some.futures) == [0, 1]
+    # 60 more days each side and the weather channel too: the windows keep only theirs
+    start, end = some.start - pd.Timedelta(days=60), some.end + pd.Timedelta(days=60)
+    channels = [*d.channels, "outdoor_temp_c"]
+    buckets = np.arange(64)
+    read = {
+        k: client.submit(
+            bucket_readings, ws.readings_dir, channels, start, end, buckets[buckets % 3 == k]
+        )
+        for k in range(3)
+    }
+    wider = ReadAhead(3, channels, start, end, read)
+    other = read_ahead(client, ws.readings_dir, d.channels, cutoff, 4)  # other partitions
+    spec = StoreSpec(tmp_path, ws.readings_dir, [cutoff], list(d.channels), weather=True)
+    assert some.covers(spec, 3)
+    assert wider.covers(spec, 3)
+    assert not other.covers(spec, 3)
 
-        def at(ahead):  # noqa: ANN001, ANN202
-            return features_at(
-                tmp_path / "at",
-                d.assets,
-                d.work_orders,
-                ws.readings_dir,
-                cutoff,
-                client=client,
-                ahead=ahead,
-                **inputs,
-            )
+    def at(ahead):  # noqa: ANN001, ANN202
+        return features_at(
+            tmp_path / "at",
+            d.assets,
+            d.work_orders,
+            ws.readings_dir,
+            cutoff,
+            client=client,
+            ahead=ahead,
+            **inputs,
+        )
 
-        for ahead in (some, wider, other):
-            pd.testing.assert_frame_equal(at(ahead), one)
-        # what was read ahead is what the windows see: nothing read, no window statistics
-        got = at(ReadAhead(3, channels, start, end, {k: client.submit(list, []) for k in range(3)}))
-        assert one["cycles__mean30"].notna().any()
-        assert got["cycles__mean30"].isna().all()
+    for ahead in (some, wider, other):
+        pd.testing.assert_frame_equal(at(ahead), one)
+    # what was read ahead is what the windows see: nothing read, no window statistics
+    got = at(ReadAhead(3, channels, start, end, {k: client.submit(list, []) for k in range(3)}))
+    assert one["cycles__mean30"].notna().any()
+    assert got["cycles__mean30"].isna().all()
     assert read_ahead(None, ws.readings_dir, d.channels, cutoff, 3) is None
 
 
