@@ -36,16 +36,11 @@ def describe_feature(name: str, value: object) -> str:
     'fails 2.3× as often as its kind (own and building history)'
     >>> describe_feature("cop__wn_z30", -3.2)
     'cop 3.2 sd below what the weather explains (30 days)'
+    >>> describe_feature("effective_age_years", None)
+    'installation date unknown'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        missing = {
-            "days_since_failure": "no failure on record",
-            "days_since_service": "no service on record",
-            "days_since_replacement": "never replaced on record",
-        }
-        if name in missing:
-            return missing[name]
-        return f"{name.replace('__', ' ').replace('_', ' ')} unknown"
+        return _missing_words(name)
     if not isinstance(value, int | float | np.floating | np.integer):
         if name == "category":
             return f"{value}: failure-prone equipment for its age"
@@ -93,13 +88,75 @@ def describe_feature(name: str, value: object) -> str:
     return simple.get(name, f"{name.replace('_', ' ')} = {v:.3g}")
 
 
+#: A missing value in words: what the registry lacks, as a landlord would fix it.
+_MISSING = {
+    "days_since_failure": "no failure on record",
+    "days_since_service": "no service on record",
+    "days_since_replacement": "never replaced on record",
+    "age_years": "installation date unknown",
+    "effective_age_years": "installation date unknown",
+    "age_over_life": "installation date or expected life unknown",
+    "expected_life_years": "expected life unknown",
+    "building_age_years": "building's construction year unknown",
+    "storeys": "building's storeys unknown",
+    "dwellings_served": "dwellings served unknown",
+}
+#: What a channel statistic measures, for "too few <channel> readings for …".
+_CHANNEL_STATS = {
+    "mean7": "a 7-day average",
+    "mean30": "a 30-day average",
+    "mean90": "a 90-day average",
+    "std30": "a 30-day spread",
+    "std90": "a 90-day spread",
+    "ratio7_30": "a weekly change",
+    "ratio30_prev90": "a 30-day change",
+    "ratio30_year": "a comparison with its past year",
+    "z7_year": "a comparison with its past year",
+    "z30_year": "a comparison with its past year",
+    "trend90": "a 90-day trend",
+    "wn_slope": "a weather fit",
+    "wn_ratio30": "a weather-normalised level",
+    "wn_z7": "a weather-normalised level",
+    "wn_z30": "a weather-normalised level",
+}
+#: A peer comparison's statistic in words ("<channel> <words> above its peers").
+_PEER_STATS = {
+    "mean30": "30-day level",
+    "ratio30_prev90": "30-day change",
+    "trend90": "90-day trend",
+    "wn_ratio30": "weather-normalised level",
+}
+
+
+def _missing_words(name: str) -> str:
+    """Why a feature has no value, in words (no sensor, no date in the registry …).
+
+    >>> _missing_words("energy_kwh__mean30")
+    'too few energy_kwh readings for a 30-day average'
+    >>> _missing_words("any__drift_z30")
+    'no sensor readings to judge drift'
+    """
+    if name in _MISSING:
+        return _MISSING[name]
+    if "__" not in name:
+        return f"{name.replace('_', ' ')} unknown"
+    ch, stat, *rest = name.split("__")
+    if ch == "any":
+        return "no sensor readings to judge drift"
+    if rest and rest[0] == "peer_z":
+        return f"{ch}: no peers to compare with"
+    if stat == "days_since_reading":
+        return f"no {ch} reading on record"
+    return f"too few {ch} readings for {_CHANNEL_STATS.get(stat, stat.replace('_', ' '))}"
+
+
 def _channel_words(name: str, v: float) -> str:
     parts = name.split("__")
     ch, stat = parts[0], parts[1]
     peer = len(parts) > 2 and parts[2] == "peer_z"
     if peer:
         side = "above" if v >= 0 else "below"
-        what = {"mean30": "30-day level", "ratio30_prev90": "30-day change"}.get(stat, stat)
+        what = _PEER_STATS.get(stat, stat)
         return f"{ch} {what} {side} its peers (robust z {v:+.1f})"
     if stat == "ratio30_prev90":
         return f"{ch} {_updown(v - 1)} {_pct(v - 1)} over 30 days"

@@ -161,6 +161,36 @@ def test_drivers_in_words():
     assert words[1] == "cycles down 50 % over 30 days"
 
 
+def test_missing_values_say_what_the_registry_or_the_meters_lack():
+    # a missing value is a driver too (LightGBM routes it): worded as what a landlord can fix
+    from predict.explain import describe_feature, top_drivers
+
+    assert describe_feature("effective_age_years", None) == "installation date unknown"
+    assert describe_feature("age_over_life", float("nan")) == (
+        "installation date or expected life unknown"
+    )
+    assert describe_feature("energy_kwh__mean30", None) == (
+        "too few energy_kwh readings for a 30-day average"
+    )
+    assert describe_feature("cycles__z30_year", None) == (
+        "too few cycles readings for a comparison with its past year"
+    )
+    assert describe_feature("any__drift_z30", None) == "no sensor readings to judge drift"
+    assert describe_feature("energy_kwh__trend90__peer_z", None) == (
+        "energy_kwh: no peers to compare with"
+    )
+    assert describe_feature("cop__days_since_reading", None) == "no cop reading on record"
+    assert describe_feature("some_new_column", None) == "some new column unknown"
+    assert describe_feature("energy_kwh__trend90__peer_z", 2.5) == (
+        "energy_kwh 90-day trend above its peers (robust z +2.5)"
+    )
+    contrib = pd.DataFrame({"effective_age_years": [0.4], "any__drift_z30": [0.2]})
+    values = pd.DataFrame({"effective_age_years": [np.nan], "any__drift_z30": [np.nan]})
+    assert top_drivers(contrib, values, k=2) == [
+        "installation date unknown; no sensor readings to judge drift"
+    ]
+
+
 def test_calibration_never_flips_the_ranking():
     from predict.train import fit_platt
 
