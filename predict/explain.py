@@ -227,8 +227,9 @@ def driver_words(order: np.ndarray, top: np.ndarray, values: pd.DataFrame) -> np
     """Rows' drivers in words from their top columns ``order`` and contributions ``top``.
 
     ``order`` and ``top`` are rows × k, sorted by decreasing contribution; the first driver is
-    always worded, the next ones only when they raise the risk. Each (feature, value) is worded
-    once, by :func:`describe_feature`, and only for the rows that need it.
+    always worded, the next ones only when they raise the risk and say something new (two
+    features missing for one reason are worded once). Each (feature, value) is worded once,
+    by :func:`describe_feature`, and only for the rows that need it.
     """
     n, k = order.shape
     keep = np.ones((n, k), dtype=bool)
@@ -250,10 +251,17 @@ def driver_words(order: np.ndarray, top: np.ndarray, values: pd.DataFrame) -> np
             codes, uniq = pd.factorize(pairs)
             done = np.array([t.replace("a reading channel", c) for t, c in uniq], dtype=object)
             words = done[codes]
+        if name == "age_over_life" and "expected_life_years" in values.columns:
+            # the usual reason: the expected life is known, the installation date is not
+            life = values["expected_life_years"].to_numpy(dtype=np.float64)[rows]
+            ratio = values.iloc[:, j].to_numpy(dtype=np.float64)[rows]
+            words = np.where(np.isnan(ratio) & np.isfinite(life), _MISSING["age_years"], words)
         texts[rows, slots] = words
     out = texts[:, 0]
     for s in range(1, k):
-        more = keep[:, s]
+        # a fact worded once: the installation date behind both age features, say
+        fresh = np.all([texts[:, s] != texts[:, t] for t in range(s)], axis=0)
+        more = keep[:, s] & fresh
         out[more] = out[more] + "; " + texts[more, s]
     return out
 

@@ -184,10 +184,15 @@ def test_missing_values_say_what_the_registry_or_the_meters_lack():
     assert describe_feature("energy_kwh__trend90__peer_z", 2.5) == (
         "energy_kwh 90-day trend above its peers (robust z +2.5)"
     )
-    contrib = pd.DataFrame({"effective_age_years": [0.4], "any__drift_z30": [0.2]})
-    values = pd.DataFrame({"effective_age_years": [np.nan], "any__drift_z30": [np.nan]})
-    assert top_drivers(contrib, values, k=2) == [
-        "installation date unknown; no sensor readings to judge drift"
+    # one missing installation date behind both age features: worded once
+    names = ["effective_age_years", "age_over_life", "expected_life_years", "any__drift_z30"]
+    contrib = pd.DataFrame([[0.4, 0.3, 0.0, 0.2], [0.4, 0.3, 0.0, 0.2]], columns=names)
+    values = pd.DataFrame([[np.nan, np.nan, 15.0, np.nan], [np.nan, np.nan, np.nan, 1.0]])
+    values.columns = names
+    assert top_drivers(contrib, values) == [
+        "installation date unknown; no sensor readings to judge drift",
+        "installation date unknown; installation date or expected life unknown; "
+        "a reading channel 1.0 standard deviations off its normal (30 days)",
     ]
 
 

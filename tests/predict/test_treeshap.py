@@ -149,7 +149,11 @@ def _row_by_row(contrib: pd.DataFrame, values: pd.DataFrame, k: int = 3) -> list
                     if window and not pd.isna(v) and abs(float(v)) > best_z:
                         best, best_z = col.split("__")[0], abs(float(v))
                 text = text.replace("a reading channel", best)
-            words.append(text)
+            life = cols.get("expected_life_years")
+            if name == "age_over_life" and life is not None and pd.isna(val):
+                text = text if pd.isna(life[i]) else "installation date unknown"
+            if text not in words:
+                words.append(text)
         out.append("; ".join(words))
     return out
 
@@ -167,6 +171,9 @@ def test_drivers_are_worded_as_row_by_row():
             "cycles__wn_z30": rng.choice([1.0, -4.0, np.nan], n),
             "power__z30_year": rng.choice([4.0, -1.0, np.nan], n),
             "days_since_service": rng.choice([400.0, np.nan], n),
+            "effective_age_years": rng.choice([12.0, np.nan], n),
+            "age_over_life": rng.choice([0.8, np.nan], n),
+            "expected_life_years": rng.choice([15.0, np.nan], n),
         }
     )
     contrib = pd.DataFrame(rng.choice([-0.5, 0.0, 0.2, 0.7], (n, values.shape[1])))
