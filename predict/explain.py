@@ -7,6 +7,21 @@ import math
 import numpy as np
 import pandas as pd
 
+#: Month names in English whatever the process locale (``calendar`` follows it).
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _WINDOW_WORDS = {"mean7": 7, "mean30": 30, "mean90": 90, "std30": 30, "std90": 90}
 
 
@@ -38,12 +53,14 @@ def describe_feature(name: str, value: object) -> str:
     'cop 3.2 sd below what the weather explains (30 days)'
     >>> describe_feature("effective_age_years", None)
     'installation date unknown'
+    >>> describe_feature("month", 1.0), describe_feature("category", "fire_safety")
+    ('season (January)', 'fire safety: failure-prone equipment for its age')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return _missing_words(name)
     if not isinstance(value, int | float | np.floating | np.integer):
         if name == "category":
-            return f"{value}: failure-prone equipment for its age"
+            return f"{str(value).replace('_', ' ')}: failure-prone equipment for its age"
         label = name.replace("_", " ")
         return f"{label} {value}"
     v = float(value)
@@ -67,7 +84,7 @@ def describe_feature(name: str, value: object) -> str:
         "building_age_years": f"building {v:.0f} years old",
         "storeys": f"{n} storeys",
         "dwellings_served": f"serves {n} dwelling{'s' * (n != 1)}",
-        "month": f"season (month {n})",
+        "month": f"season ({_MONTHS[n - 1] if 1 <= n <= 12 else n})",
         "failures_all": f"{n} failure{'s' * (n != 1)} on record",
         "failure_rate_per_year": f"{v:.1f} failures a year in service",
         "building_failures_365d": f"other equipment of the building: {v:.2f} failures each "

@@ -154,6 +154,10 @@ def test_drivers_in_words():
     assert describe_feature("service_overdue_days", 245.0) == "service overdue by 8 months"
     assert describe_feature("failures_365d", 3.0) == "3 failures in the last 365 days"
     assert describe_feature("days_since_service", None) == "no service on record"
+    assert describe_feature("month", 12.0) == "season (December)"
+    assert describe_feature("category", "water_heater") == (
+        "water heater: failure-prone equipment for its age"
+    )
     contrib = pd.DataFrame({"failures_365d": [0.5, -0.1], "cycles__ratio30_prev90": [0.1, 0.9]})
     values = pd.DataFrame({"failures_365d": [3.0, 0.0], "cycles__ratio30_prev90": [1.0, 0.5]})
     words = top_drivers(contrib, values, k=2)
