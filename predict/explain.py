@@ -7,21 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-#: Month names in English whatever the process locale (``calendar`` follows it).
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+#: In English whatever the process locale (pandas' default; ``calendar`` follows the locale).
+_MONTHS = tuple(pd.Timestamp(2000, m, 1).month_name() for m in range(1, 13))
 _WINDOW_WORDS = {"mean7": 7, "mean30": 30, "mean90": 90, "std30": 30, "std90": 90}
 
 
